@@ -1,0 +1,1 @@
+"""The study library: turning course files into cited, searchable passages."""

@@ -1,0 +1,238 @@
+"""Parsing files into numbered units, and chunking them."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pdfs
+import pytest
+
+from studymate_jupyter.library.chunking import chunk_document
+from studymate_jupyter.library.errors import IngestError
+from studymate_jupyter.library.parsers import parse_file, slugify
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+LIMIT = 10 * 2**20
+
+
+def words(count: int, word: str = "lorem") -> str:
+    return " ".join(f"{word}{i}" for i in range(count))
+
+
+def test_pdf_pages_are_numbered_from_one(tmp_path: Path) -> None:
+    path = pdfs.write(
+        tmp_path / "notes.pdf",
+        pdfs.text_pdf([["Photosynthesis basics"], ["Cellular respiration"], ["Mitosis phases"]]),
+    )
+    document = parse_file(path, max_bytes=LIMIT)
+    assert document.kind == "pdf"
+    assert document.pages == 3
+    assert [(unit.page, unit.text) for unit in document.units] == [
+        (1, "Photosynthesis basics"),
+        (2, "Cellular respiration"),
+        (3, "Mitosis phases"),
+    ]
+
+
+def test_pdf_pages_without_text_are_skipped_but_keep_the_numbering(tmp_path: Path) -> None:
+    data = pdfs.build_pdf([pdfs._content_stream(["first"]), None, pdfs._content_stream(["third"])])
+    document = parse_file(pdfs.write(tmp_path / "gap.pdf", data), max_bytes=LIMIT)
+    assert document.pages == 3
+    assert [unit.page for unit in document.units] == [1, 3]
+
+
+def test_pdf_bookmarks_become_page_headings(tmp_path: Path) -> None:
+    data = pdfs.text_pdf(
+        [["intro text"], ["more text"], ["vectors text"]],
+        outline=[("Introduction", 0), ("Vectors", 2)],
+    )
+    document = parse_file(pdfs.write(tmp_path / "book.pdf", data), max_bytes=LIMIT)
+    assert [unit.heading for unit in document.units] == ["Introduction", "Introduction", "Vectors"]
+
+
+def test_encrypted_pdf_fails_as_encrypted(tmp_path: Path) -> None:
+    path = pdfs.write(tmp_path / "locked.pdf", pdfs.encrypted_pdf())
+    with pytest.raises(IngestError, match=r"^encrypted PDF$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_corrupt_pdf_fails_as_corrupt(tmp_path: Path) -> None:
+    path = pdfs.write(tmp_path / "broken.pdf", pdfs.corrupt_pdf())
+    with pytest.raises(IngestError, match=r"^corrupt or unreadable PDF$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_truncated_pdf_fails_as_corrupt(tmp_path: Path) -> None:
+    data = pdfs.text_pdf([["a page"]])
+    path = pdfs.write(tmp_path / "cut.pdf", data[: len(data) // 3])
+    with pytest.raises(IngestError, match=r"^corrupt or unreadable PDF$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_image_only_pdf_has_no_extractable_text(tmp_path: Path) -> None:
+    path = pdfs.write(tmp_path / "scan.pdf", pdfs.image_only_pdf())
+    with pytest.raises(IngestError, match=r"^no extractable text$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_garbled_text_layer_counts_as_no_text(tmp_path: Path) -> None:
+    path = pdfs.write(tmp_path / "garbled.pdf", pdfs.garbled_pdf())
+    with pytest.raises(IngestError, match=r"^no extractable text$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_file_over_the_size_limit_fails_with_both_sizes(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 600_000)  # 3 MB
+    with pytest.raises(IngestError, match=r"^file too large \(2\.9 MB > 1\.0 MB limit\)$"):
+        parse_file(path, max_bytes=2**20)
+
+
+@pytest.mark.parametrize("name", ["photo.md", "data.txt", "notebook.ipynb"])
+def test_binary_content_with_a_text_extension_fails_as_binary(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(IngestError, match=r"^binary file$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_random_bytes_without_nul_fail_as_binary(tmp_path: Path) -> None:
+    path = tmp_path / "noise.txt"
+    path.write_bytes(bytes((i * 7919 + 13) % 255 + 1 for i in range(20_000)))
+    with pytest.raises(IngestError, match=r"^binary file$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_latin1_text_is_still_text(tmp_path: Path) -> None:
+    path = tmp_path / "old.txt"
+    path.write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e recipe".encode("latin-1"))
+    assert parse_file(path, max_bytes=LIMIT).units[0].text == "Café crème brûlée recipe"
+
+
+def test_unsupported_extension_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "slides.pptx"
+    path.write_bytes(b"PK")
+    with pytest.raises(IngestError, match=r"^unsupported file type \.pptx$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_markdown_has_a_section_per_heading_with_github_slugs(tmp_path: Path) -> None:
+    path = tmp_path / "course.md"
+    path.write_text(
+        "Welcome to the course.\n\n"
+        "# Linear Algebra\nMatrices and vectors.\n\n"
+        "## Eigen-values & vectors!\nSee `eig`.\n\n"
+        "```python\n# not a heading\nprint(1)\n```\n\n"
+        "## Examples\nOne.\n\n"
+        "Examples\n--------\nTwo.\n\n"
+        "## Examples\nThree.\n"
+    )
+    document = parse_file(path, max_bytes=LIMIT)
+    assert document.kind == "markdown"
+    assert [(unit.page, unit.anchor) for unit in document.units] == [
+        (1, None),
+        (2, "linear-algebra"),
+        (3, "eigen-values--vectors"),
+        (4, "examples"),
+        (5, "examples-1"),
+        (6, "examples-2"),
+    ]
+    assert "# not a heading" in document.units[2].text
+    assert document.units[2].heading == "Linear Algebra / Eigen-values & vectors!"
+
+
+def test_slugs_follow_github_rules() -> None:
+    assert slugify("Hello, World!") == "hello-world"
+    assert slugify("[Install](#install) `pip` Guide") == "install-pip-guide"
+    assert slugify("Über  Größe") == "über--größe"
+
+
+def test_plain_text_is_cut_into_numbered_spans(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("\n\n".join(words(100, f"p{n}x") for n in range(7)))
+    document = parse_file(path, max_bytes=LIMIT)
+    assert document.kind == "text"
+    assert [unit.page for unit in document.units] == [1, 2, 3]
+    assert all(len(unit.text.split()) <= 300 for unit in document.units)
+    assert document.units[0].text.startswith("p0x0 ")
+
+
+def notebook_json(cells: list[dict[str, object]]) -> str:
+    return json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}, indent=1
+    )
+
+
+def test_notebook_cells_are_pages_with_their_ids_as_anchors(tmp_path: Path) -> None:
+    path = tmp_path / "lab.ipynb"
+    path.write_text(
+        notebook_json(
+            [
+                {"id": "intro", "cell_type": "markdown", "metadata": {}, "source": "# Lab 1"},
+                {"id": "empty", "cell_type": "code", "metadata": {}, "source": "",
+                 "outputs": [], "execution_count": None},
+                {"id": "calc", "cell_type": "code", "metadata": {}, "source": "print(6 * 7)",
+                 "execution_count": 1, "outputs": [
+                     {"output_type": "stream", "name": "stdout", "text": "42\n"},
+                     {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                      "data": {"text/plain": "x" * 5000}},
+                 ]},
+            ]
+        )
+    )  # fmt: skip
+    document = parse_file(path, max_bytes=LIMIT)
+    assert document.kind == "notebook"
+    assert document.pages == 3
+    assert [(unit.page, unit.anchor) for unit in document.units] == [(1, "intro"), (3, "calc")]
+    assert document.units[1].text == "print(6 * 7)\n\n42"  # the 5,000-char output is left out
+    assert document.units[1].heading == "Lab 1"
+
+
+def test_notebook_without_cell_ids_has_no_anchors(tmp_path: Path) -> None:
+    path = tmp_path / "old.ipynb"
+    cell = {"cell_type": "markdown", "metadata": {}, "source": ["Old ", "notebook"]}
+    notebook = {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [cell]}
+    path.write_text(json.dumps(notebook))
+    document = parse_file(path, max_bytes=LIMIT)
+    assert [(unit.page, unit.anchor, unit.text) for unit in document.units] == [
+        (1, None, "Old notebook")
+    ]
+
+
+def test_broken_notebook_fails_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ipynb"
+    path.write_text('{"cells": [')
+    with pytest.raises(IngestError, match=r"^corrupt or unreadable notebook$"):
+        parse_file(path, max_bytes=LIMIT)
+
+
+def test_chunk_offsets_point_at_the_chunk_text(tmp_path: Path) -> None:
+    pages = [[words(90, f"pg{n}w")] for n in range(6)]
+    document = parse_file(pdfs.write(tmp_path / "long.pdf", pdfs.text_pdf(pages)), max_bytes=LIMIT)
+    chunks = chunk_document(document, chunk_words=40, overlap_words=10)
+    assert chunks
+    for chunk in chunks:
+        assert document.text[chunk.char_start : chunk.char_end] == chunk.text
+        assert 1 <= chunk.page_start <= chunk.page_end <= 6
+        assert len(chunk.text.split()) <= 40
+    assert [chunk.index for chunk in chunks] == list(range(len(chunks)))
+
+
+def test_chunks_stay_on_their_page_and_cover_every_word(tmp_path: Path) -> None:
+    pages = [[words(250, f"pg{n}w")] for n in range(3)]
+    document = parse_file(pdfs.write(tmp_path / "p.pdf", pdfs.text_pdf(pages)), max_bytes=LIMIT)
+    chunks = chunk_document(document, chunk_words=120, overlap_words=40)
+    assert all(chunk.page_start == chunk.page_end for chunk in chunks)
+    covered = {word for chunk in chunks for word in chunk.text.split()}
+    assert covered == set(document.text.split())
+
+
+def test_short_sections_are_merged_into_a_chunk_with_a_page_range(tmp_path: Path) -> None:
+    path = tmp_path / "short.md"
+    path.write_text("# One\nalpha\n\n# Two\nbeta\n\n# Three\n" + words(200) + "\n")
+    chunks = chunk_document(parse_file(path, max_bytes=LIMIT), min_words=30, max_units=3)
+    assert (chunks[0].page_start, chunks[0].page_end, chunks[0].anchor) == (1, 3, "one")
+    assert chunks[0].heading == "One / Two / Three"
