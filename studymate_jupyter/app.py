@@ -1,0 +1,180 @@
+"""The StudyMate server extension: every setting, and the wiring of services into handlers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Enum, Float, Int, Unicode, default
+
+from .assistant import Assistant
+from .assistant.extractive import ExtractiveAssistant
+from .assistant.openai_compat import OpenAICompatibleAssistant
+from .chat.hub import Hub
+from .chat.replies import Replies
+from .chat.service import ChatService
+from .handlers import rest
+from .handlers.base import Limits, Services
+from .handlers.socket import ChatSocket
+from .identity import Identity, default_owner_id, names_users
+from .store import chats as repo
+from .store.db import Database
+
+CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
+
+
+class StudyMate(ExtensionApp):
+    """StudyMate: chat with your course material from JupyterLab, notebooks and scripts."""
+
+    name = "studymate"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        "",
+        config=True,
+        help="""SQLAlchemy URL of the StudyMate store. Empty (the default): a SQLite file
+        `studymate/studymate.db` under the Jupyter data dir.""",
+    )
+    synchronous = Enum(
+        ["NORMAL", "FULL"],
+        default_value="NORMAL",
+        config=True,
+        help="""SQLite durability. NORMAL (default): an acknowledged message survives a crash
+        of the server process. FULL: it also survives a power loss, at a cost per commit.""",
+    )
+    busy_timeout = Int(
+        5000,
+        config=True,
+        help="Milliseconds a write waits for another process holding the SQLite file "
+        "(default 5000).",
+    )
+    assistant = Unicode(
+        "extractive",
+        config=True,
+        help="""The assistant that answers: "extractive" (default, offline: answers from the
+        library's passages), "openai" (any OpenAI-compatible chat-completions server, see
+        openai_base_url), or "package.module:Class" for an Assistant subclass.""",
+    )
+    openai_base_url = Unicode(
+        "http://127.0.0.1:11434/v1",
+        config=True,
+        help="Base URL of the OpenAI-compatible API for assistant='openai' "
+        "(default: a local Ollama).",
+    )
+    openai_model = Unicode(
+        "llama3.2", config=True, help="Model name sent to the OpenAI-compatible API."
+    )
+    openai_api_key = Unicode(
+        config=True,
+        help="API key for assistant='openai' (default: the OPENAI_API_KEY environment variable).",
+    )
+    owner_id = Unicode(
+        config=True,
+        help="""The user_id of the server's one owner when one shared token or password is the
+        identity (the default jupyter-server setup). Default: the operating-system user name.""",
+    )
+    single_user = Bool(
+        None,
+        allow_none=True,
+        config=True,
+        help="""True: every authenticated request is the owner (owner_id). False: user_id is the
+        identity provider's username. None (default): True exactly when jupyter-server's
+        shared-token/password identity provider is in use.""",
+    )
+    max_content_bytes = Int(
+        1024 * 1024,
+        config=True,
+        help="Largest message content accepted, in UTF-8 bytes (default 1 MiB); larger: too_large.",
+    )
+    rate_limit = Float(
+        100.0,
+        config=True,
+        help="Frames a second one connection may send, sustained (default 100; 0 disables).",
+    )
+    rate_burst = Int(
+        400, config=True, help="Frames one connection may send at once before rate_limit applies."
+    )
+    stream_frame_rate = Float(
+        20.0,
+        config=True,
+        help="Most frames a second a streaming reply sends each subscriber (default 20).",
+    )
+
+    @default("owner_id")
+    def _default_owner_id(self) -> str:
+        return default_owner_id()
+
+    @default("openai_api_key")
+    def _default_openai_api_key(self) -> str:
+        return os.environ.get("OPENAI_API_KEY", "")
+
+    def database_url(self) -> str:
+        if self.db_url:
+            return str(self.db_url)
+        return f"sqlite:///{Path(jupyter_data_dir()) / 'studymate' / 'studymate.db'}"
+
+    def make_assistant(self) -> Assistant:
+        choice = str(self.assistant)
+        if choice == "extractive":
+            return ExtractiveAssistant()
+        if choice == "openai":
+            return OpenAICompatibleAssistant(
+                str(self.openai_base_url), str(self.openai_model), str(self.openai_api_key)
+            )
+        module_name, _, class_name = choice.partition(":")
+        if not class_name:
+            raise ValueError(f"unknown StudyMate.assistant {choice!r}")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        if not (isinstance(cls, type) and issubclass(cls, Assistant)):
+            raise TypeError(f"StudyMate.assistant {choice!r} is not an Assistant subclass")
+        return cls()
+
+    def initialize_settings(self) -> None:
+        self.db = Database(
+            self.database_url(),
+            synchronous=self.synchronous,  # type: ignore[arg-type]  # Enum trait: NORMAL|FULL
+            busy_timeout_ms=self.busy_timeout,
+        )
+        interrupted = self.db.write_sync(repo.fail_interrupted_replies)
+        if interrupted:
+            self.log.warning(
+                "StudyMate: %d reply(s) cut off by a stop were marked as failed", interrupted
+            )
+        self.hub = Hub()
+        self.replies = Replies(
+            self.db, self.hub, self.make_assistant(), frame_interval=1 / self.stream_frame_rate
+        )
+        single = self.single_user
+        if single is None:
+            assert self.serverapp is not None  # set before initialize_settings runs
+            single = not names_users(self.serverapp.identity_provider)
+        self.services = Services(
+            chats=ChatService(self.db, self.hub, self.replies),
+            identity=Identity(str(self.owner_id), bool(single)),
+            limits=Limits(
+                int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
+            ),
+        )
+
+    def initialize_handlers(self) -> None:
+        kwargs: dict[str, Any] = {"services": self.services}
+        api = "studymate/api"
+        self.handlers.extend(
+            [
+                ("ws/chat", ChatSocket, kwargs),
+                (f"{api}/me", rest.MeHandler, kwargs),
+                (f"{api}/chats", rest.ChatsHandler, kwargs),
+                (f"{api}/chats/{CHAT_ID}", rest.ChatHandler, kwargs),
+                (f"{api}/chats/{CHAT_ID}/messages", rest.MessagesHandler, kwargs),
+                (f"{api}/chats/{CHAT_ID}/export", rest.ExportHandler, kwargs),
+            ]
+        )
+
+    async def stop_extension(self) -> None:
+        await self.replies.shutdown()
+        await self.replies.assistant.close()
+        self.db.close()

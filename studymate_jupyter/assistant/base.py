@@ -1,0 +1,50 @@
+"""The provider interface every assistant implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from ..protocol import Citation, Role
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a provider is asked: the user's text, who asks, and the chat's recent turns."""
+
+    user_id: str
+    chat_id: str
+    text: str
+    history: list[Turn] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    """An answer in the making: the sources it draws on, and its text as it is produced.
+
+    `citations[n - 1]` is the source a `[n]` marker in the text refers to.
+    """
+
+    pieces: AsyncIterator[str]
+    citations: list[Citation] = field(default_factory=list)
+
+
+class Assistant(ABC):
+    """A provider. `answer` may await (retrieval, a remote call) before the text starts."""
+
+    #: The name `c.StudyMate.assistant` selects it by.
+    name: str = ""
+
+    @abstractmethod
+    async def answer(self, question: Question) -> Answer:
+        """Start answering; the returned Answer streams the text."""
+
+    async def close(self) -> None:  # noqa: B027  # optional hook, most providers hold nothing
+        """Release connections or workers the provider holds."""

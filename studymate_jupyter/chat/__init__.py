@@ -1,0 +1,1 @@
+"""The chat service: who is connected, what they follow, and the replies in progress."""

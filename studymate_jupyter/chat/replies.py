@@ -1,0 +1,245 @@
+"""Assistant replies: one at a time per chat, streamed to every subscriber, stored at the end.
+
+A reply belongs to its chat, not to the connection that asked: it keeps going when that
+connection closes, and a connection that subscribes mid-reply gets its current state at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..assistant import Assistant, Question, Turn
+from ..protocol import Citation, Message, MessageStatus, encode
+from ..store import chats as repo
+from ..store.db import Database
+from .hub import Hub, Peer
+
+log = logging.getLogger("studymate.replies")
+
+HISTORY_TURNS = 6
+EndReason = Literal["stopped", "deleted", "shutdown"]
+
+
+@dataclass
+class LiveReply:
+    """A reply being produced: the message as it stands and when it was last sent."""
+
+    user_id: str
+    message: Message
+    parts: list[str] = field(default_factory=list)
+    length: int = 0
+    sent_length: int = 0
+    last_sent: float = 0.0
+    flush_timer: asyncio.TimerHandle | None = None
+    end_reason: EndReason | None = None
+
+    def snapshot(self) -> Message:
+        content = "".join(self.parts)
+        self.parts = [content]
+        return {**self.message, "content": content}
+
+
+@dataclass(frozen=True)
+class Job:
+    user_id: str
+    chat_id: str
+    message_id: str
+    text: str
+
+
+class Replies:
+    """Runs the assistant for each chat in order and fans its stream out through the hub."""
+
+    def __init__(
+        self, db: Database, hub: Hub, assistant: Assistant, frame_interval: float = 0.05
+    ) -> None:
+        self.db = db
+        self.hub = hub
+        self.assistant = assistant
+        # Coalesce pieces so a subscriber sees at most 1 / frame_interval frames a second.
+        self.frame_interval = frame_interval
+        self._queues: dict[str, asyncio.Queue[Job]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._current: dict[str, asyncio.Task[None]] = {}
+        self.live: dict[str, LiveReply] = {}
+
+    def enqueue(self, user_id: str, question: Message) -> None:
+        """Answer a stored user message after the replies already queued for its chat."""
+        chat_id = question["chat_id"]
+        queue = self._queues.setdefault(chat_id, asyncio.Queue())
+        queue.put_nowait(Job(user_id, chat_id, question["id"], question["content"]))
+        if chat_id not in self._workers:
+            self._workers[chat_id] = asyncio.create_task(self._work(chat_id, queue))
+
+    async def _work(self, chat_id: str, queue: asyncio.Queue[Job]) -> None:
+        try:
+            while not queue.empty():
+                job = queue.get_nowait()
+                task = asyncio.create_task(self._reply(job))
+                self._current[chat_id] = task
+                try:
+                    await asyncio.shield(task)
+                except asyncio.CancelledError:
+                    # Only the worker was cancelled (chat deleted or shutdown): let the reply
+                    # store its final state before the worker goes.
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    raise
+                finally:
+                    self._current.pop(chat_id, None)
+        finally:
+            self._workers.pop(chat_id, None)
+            self._queues.pop(chat_id, None)
+
+    def stop(self, chat_id: str, reason: EndReason = "stopped") -> bool:
+        """End the reply in progress in a chat; True when there was one."""
+        live = self.live.get(chat_id)
+        task = self._current.get(chat_id)
+        if live is None or task is None:
+            return False
+        live.end_reason = reason
+        task.cancel()
+        return True
+
+    def forget_chat(self, chat_id: str) -> None:
+        """The chat was deleted: end its reply, drop what is queued, store nothing more."""
+        self.stop(chat_id, "deleted")
+        worker = self._workers.get(chat_id)
+        if worker is not None:
+            worker.cancel()
+
+    async def shutdown(self) -> None:
+        """Store every reply in progress as `error` with what it had, then stop."""
+        for chat_id in list(self.live):
+            self.stop(chat_id, "shutdown")
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    def catch_up(self, peer: Peer, chat_id: str) -> None:
+        """Send a newly subscribed peer the reply in progress, as it stands."""
+        live = self.live.get(chat_id)
+        if live is None:
+            return
+        peer.send(self._typing_frame(chat_id, True))
+        peer.send(self._message_frame(live, live.snapshot()))
+
+    def overlay(self, chat_id: str, messages: list[Message]) -> list[Message]:
+        """Replace the stored placeholder of a streaming reply with its live state."""
+        live = self.live.get(chat_id)
+        if live is None:
+            return messages
+        return [live.snapshot() if m["id"] == live.message["id"] else m for m in messages]
+
+    # ---- one reply ---------------------------------------------------------------------------
+
+    async def _reply(self, job: Job) -> None:
+        chat_id = job.chat_id
+        history = await self.db.read(
+            lambda s: repo.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS)
+        )
+        started = await self.db.write(
+            lambda s: repo.start_assistant_message(s, job.user_id, chat_id)
+        )
+        if started is None or history is None:
+            return  # the chat was deleted before its turn came
+        live = LiveReply(job.user_id, started)
+        self.live[chat_id] = live
+        self.hub.to_chat(chat_id, self._typing_frame(chat_id, True))
+        status: MessageStatus = "complete"
+        try:
+            turns = [Turn(m["role"], m["content"]) for m in history.messages if m["content"]]
+            question = Question(job.user_id, chat_id, job.text, turns[-HISTORY_TURNS:])
+            answer = await self.assistant.answer(question)
+            live.message["citations"] = answer.citations
+            async for piece in answer.pieces:
+                live.parts.append(piece)
+                live.length += len(piece)
+                self._schedule_flush(chat_id, live)
+        except asyncio.CancelledError:
+            status = "stopped" if live.end_reason == "stopped" else "error"
+        except Exception as exc:
+            # The provider failed: keep what it produced and say so, without internals.
+            log.error("assistant failed in a reply: %s", type(exc).__name__)
+            status = "error"
+        finally:
+            if live.flush_timer is not None:
+                live.flush_timer.cancel()
+            self.live.pop(chat_id, None)
+        await self._finish(chat_id, live, status)
+
+    async def _finish(self, chat_id: str, live: LiveReply, status: MessageStatus) -> None:
+        final: Message = {**live.snapshot(), "status": status}
+        if live.end_reason == "deleted":
+            return
+        citations: list[Citation] = final["citations"]
+        stored = await asyncio.shield(
+            self.db.write(
+                lambda s: repo.finish_assistant_message(
+                    s, live.user_id, final["id"], final["content"], status, citations
+                )
+            )
+        )
+        if not stored:
+            return
+        frame = encode("message", {"message": final, "user_id": live.user_id, "chat_id": chat_id})
+        self.hub.to_chat(chat_id, frame)
+        self.hub.to_chat(chat_id, self._typing_frame(chat_id, False))
+
+    def _schedule_flush(self, chat_id: str, live: LiveReply) -> None:
+        if live.flush_timer is not None:
+            return
+        wait = live.last_sent + self.frame_interval - time.monotonic()
+        if wait <= 0:
+            self._flush(chat_id, live)
+        else:
+            loop = asyncio.get_running_loop()
+            live.flush_timer = loop.call_later(wait, self._flush, chat_id, live)
+
+    def _flush(self, chat_id: str, live: LiveReply) -> None:
+        live.flush_timer = None
+        if live.sent_length == live.length or self.live.get(chat_id) is not live:
+            return
+        message = live.snapshot()
+        full: str | None = None
+        delta: str | None = None
+        for peer in tuple(self.hub.subscribers(chat_id)):
+            if peer.stream_mode == "delta":
+                delta = delta or encode(
+                    "message_delta",
+                    {
+                        "chat_id": chat_id,
+                        "message_id": message["id"],
+                        "offset": live.sent_length,
+                        "text": message["content"][live.sent_length :],
+                    },
+                )
+                peer.send(delta)
+            else:
+                full = full or self._message_frame(live, message)
+                peer.send(full)
+        live.sent_length = live.length
+        live.last_sent = time.monotonic()
+
+    @staticmethod
+    def _message_frame(live: LiveReply, message: Message) -> str:
+        return encode(
+            "message", {"message": message, "user_id": live.user_id, "chat_id": message["chat_id"]}
+        )
+
+    @staticmethod
+    def _typing_frame(chat_id: str, is_typing: bool) -> str:
+        return encode(
+            "typing",
+            {
+                "user_id": "assistant",
+                "role": "assistant",
+                "chat_id": chat_id,
+                "is_typing": is_typing,
+            },
+        )

@@ -1,0 +1,131 @@
+"""What users do with chats, whichever door they come through (WebSocket, REST, in-process)."""
+
+from __future__ import annotations
+
+from ..protocol import Chat, Message, ProtocolError, encode
+from ..store import chats as repo
+from ..store.db import Database
+from .hub import Hub, Peer
+from .replies import Replies
+
+
+class ChatService:
+    """Chats and messages of one store, with live fan-out to connected peers."""
+
+    def __init__(self, db: Database, hub: Hub, replies: Replies) -> None:
+        self.db = db
+        self.hub = hub
+        self.replies = replies
+
+    # ---- chats -------------------------------------------------------------------------------
+
+    async def list_chats(self, user_id: str) -> list[Chat]:
+        return await self.db.read(lambda s: repo.list_chats(s, user_id))
+
+    async def get_chat(self, user_id: str, chat_id: str) -> Chat:
+        return _found(await self.db.read(lambda s: repo.get_chat(s, user_id, chat_id)))
+
+    async def create_chat(self, user_id: str, title: str) -> Chat:
+        chat = await self.db.write(lambda s: repo.create_chat(s, user_id, title))
+        self._announce("chat_created", user_id, chat)
+        return chat
+
+    async def rename_chat(self, user_id: str, chat_id: str, title: str) -> Chat:
+        chat = _found(await self.db.write(lambda s: repo.rename_chat(s, user_id, chat_id, title)))
+        self._announce("chat_updated", user_id, chat)
+        return chat
+
+    async def delete_chat(self, user_id: str, chat_id: str) -> None:
+        await self.get_chat(user_id, chat_id)
+        # End the reply first so nothing more is stored into the chat being deleted.
+        self.replies.forget_chat(chat_id)
+        if not await self.db.write(lambda s: repo.delete_chat(s, user_id, chat_id)):
+            raise ProtocolError("not_found", "no such chat")
+        self.hub.to_user(user_id, encode("chat_deleted", {"chat_id": chat_id}))
+        self.hub.drop_chat(chat_id)
+
+    def _announce(self, kind: str, user_id: str, chat: Chat, exclude: Peer | None = None) -> None:
+        self.hub.to_user(user_id, encode(kind, chat_event(chat)), exclude=exclude)
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    async def send(
+        self, user_id: str, chat_id: str | None, message_id: str, content: str, peer: Peer | None
+    ) -> Message:
+        """Store a user message (once per id), echo it to the chat, and queue the reply."""
+        stored = await self.db.write(
+            lambda s: repo.add_user_message(s, user_id, chat_id, message_id, content)
+        )
+        if stored is None:
+            raise ProtocolError("not_found", "no such chat", ref=message_id)
+        chat = stored.chat
+        message = stored.message
+        echo = encode("message", {"message": message, "user_id": user_id, "chat_id": chat["id"]})
+        if not stored.is_new:
+            # A resend after a reconnect: echo what is stored to the sender, start nothing.
+            if peer is not None:
+                self.subscribe(peer, chat["id"])
+                peer.send(echo)
+            return message
+        if stored.created_chat:
+            # The sender hears of its new chat before its message is echoed.
+            if peer is not None:
+                peer.send(encode("chat_created", chat_event(chat)))
+            self._announce("chat_created", user_id, chat, exclude=peer)
+        else:
+            self._announce("chat_updated", user_id, chat)
+        if peer is not None:
+            self.subscribe(peer, chat["id"])
+        self.hub.to_chat(chat["id"], echo)
+        self.replies.enqueue(user_id, message)
+        return message
+
+    async def load(self, user_id: str, chat_id: str, before: str | None, limit: int) -> repo.Page:
+        page = await self.db.read(lambda s: repo.load_messages(s, user_id, chat_id, before, limit))
+        if page is None:
+            raise ProtocolError("not_found", "no such chat or message")
+        return repo.Page(self.replies.overlay(chat_id, page.messages), page.has_more)
+
+    async def all_messages(self, user_id: str, chat_id: str) -> list[Message]:
+        messages = await self.db.read(lambda s: repo.all_messages(s, user_id, chat_id))
+        if messages is None:
+            raise ProtocolError("not_found", "no such chat")
+        return self.replies.overlay(chat_id, messages)
+
+    async def find_message(self, user_id: str, message_id: str) -> Message | None:
+        return await self.db.read(lambda s: repo.find_message(s, user_id, message_id))
+
+    # ---- live --------------------------------------------------------------------------------
+
+    async def follow(self, user_id: str, peer: Peer, chat_id: str) -> None:
+        """Subscribe a peer to one of its user's chats (not_found for anyone else's)."""
+        if not self.hub.is_subscribed(peer, chat_id):
+            await self.get_chat(user_id, chat_id)
+            self.subscribe(peer, chat_id)
+
+    def subscribe(self, peer: Peer, chat_id: str) -> None:
+        if self.hub.subscribe(peer, chat_id):
+            self.replies.catch_up(peer, chat_id)
+
+    async def typing(self, user_id: str, peer: Peer, chat_id: str, is_typing: bool) -> None:
+        await self.follow(user_id, peer, chat_id)
+        frame = encode(
+            "typing",
+            {"user_id": user_id, "role": "user", "chat_id": chat_id, "is_typing": is_typing},
+        )
+        self.hub.to_chat(chat_id, frame, exclude=peer)
+
+    async def stop(self, user_id: str, chat_id: str) -> bool:
+        await self.get_chat(user_id, chat_id)
+        return self.replies.stop(chat_id)
+
+
+def chat_event(chat: Chat) -> dict[str, object]:
+    """The data of chat_created / chat_updated: the contract's chat_id and title, plus the rest."""
+    return {"chat_id": chat["id"], **chat}
+
+
+def _found(value: Chat | None) -> Chat:
+    if value is None:
+        raise ProtocolError("not_found", "no such chat")
+    return value

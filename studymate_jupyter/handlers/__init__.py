@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket edge: authenticate, validate, hand over to the services."""

@@ -1,0 +1,181 @@
+"""The StudyMate wire vocabulary: inbound frames as validated models, outbound as TypedDicts.
+
+Every client frame is parsed here, once, at the edge; handlers only ever see these types.
+The TypeScript panel mirrors the same names in `labextension/src/protocol.ts`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+ErrorCode = Literal[
+    "bad_request", "forbidden", "not_found", "too_large", "rate_limited", "unavailable"
+]
+Role = Literal["user", "assistant"]
+MessageStatus = Literal["streaming", "complete", "stopped", "error"]
+StreamMode = Literal["full", "delta"]
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Model(BaseModel):
+    # strict: "true" is not a bool and "5" is not an int; unknown keys (the seed client sends a
+    # `timestamp` and maybe `citations`) are ignored rather than refused.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class InboundMessage(_Model):
+    """The Message a client sends: the server keeps only these fields."""
+
+    id: Id
+    role: Literal["user"]
+    content: str
+
+
+class AuthData(_Model):
+    user_id: str | None = None
+    chat_id: Id | None = None
+    stream: StreamMode = "full"
+
+
+class MessageData(_Model):
+    message: InboundMessage
+    user_id: str | None = None
+    chat_id: Id | None = None
+
+
+class TypingData(_Model):
+    is_typing: bool
+    user_id: str | None = None
+    chat_id: Id | None = None
+
+
+class LoadMessagesData(_Model):
+    chat_id: Id
+    user_id: str | None = None
+    before: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE
+
+
+class ChatRefData(_Model):
+    chat_id: Id
+    user_id: str | None = None
+
+
+class AuthFrame(_Model):
+    type: Literal["auth"]
+    data: AuthData = AuthData()
+
+
+class MessageFrame(_Model):
+    type: Literal["message"]
+    data: MessageData
+
+
+class TypingFrame(_Model):
+    type: Literal["typing"]
+    data: TypingData
+
+
+class LoadMessagesFrame(_Model):
+    type: Literal["load_messages"]
+    data: LoadMessagesData
+
+
+class StopFrame(_Model):
+    type: Literal["stop"]
+    data: ChatRefData
+
+
+class UnsubscribeFrame(_Model):
+    type: Literal["unsubscribe"]
+    data: ChatRefData
+
+
+ClientFrame = Annotated[
+    AuthFrame | MessageFrame | TypingFrame | LoadMessagesFrame | StopFrame | UnsubscribeFrame,
+    Field(discriminator="type"),
+]
+_client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+class ProtocolError(Exception):
+    """A client mistake, reported as an `error` frame with a stable code."""
+
+    def __init__(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.ref = ref
+
+
+def parse_frame(raw: str | bytes) -> ClientFrame:
+    """Parse one client frame or raise ProtocolError(bad_request) saying what is wrong."""
+    try:
+        return _client_frame.validate_json(raw)
+    except ValidationError as exc:
+        raise ProtocolError("bad_request", _describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    # Name the field and the problem, never echo the input back.
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False)[:3]:
+        if err["type"] == "json_invalid":
+            return "frame is not valid JSON"
+        if err["type"] == "union_tag_invalid":
+            return "unknown frame type"
+        if err["type"] == "union_tag_not_found":
+            return "frame has no 'type'"
+        where = ".".join(str(part) for part in err["loc"])
+        problems.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(problems)
+
+
+# ---- outbound -------------------------------------------------------------------------------
+
+
+class Citation(TypedDict):
+    document_id: str
+    chunk_id: str
+    filename: str
+    page_start: int
+    page_end: int
+    score: float
+    anchor: NotRequired[str | None]
+
+
+class Message(TypedDict):
+    id: str
+    role: Role
+    content: str
+    citations: list[Citation]
+    timestamp: str
+    chat_id: str
+    status: MessageStatus
+
+
+class Chat(TypedDict):
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+
+
+def encode(frame_type: str, data: dict[str, Any] | Any) -> str:
+    """Serialize one server frame."""
+    return json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
+
+
+def error_frame(code: ErrorCode, message: str, ref: str | None = None) -> str:
+    data: dict[str, Any] = {"code": code, "message": message}
+    if ref is not None:
+        data["ref"] = ref
+    return encode("error", data)

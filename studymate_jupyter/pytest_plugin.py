@@ -1,0 +1,256 @@
+"""Pytest fixtures for StudyMate: a real server (in-process or as a subprocess) and clients.
+
+Load it with `pytest_plugins = ["pytest_jupyter.jupyter_server", "studymate_jupyter.pytest_plugin"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+Frame = dict[str, Any]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ChatClient:
+    """A test WebSocket client that speaks frames and waits for them with a deadline."""
+
+    def __init__(self, conn: WebSocketClientConnection) -> None:
+        self.conn = conn
+        self.seen: list[Frame] = []
+
+    async def send(self, frame_type: str, data: dict[str, Any] | None = None) -> None:
+        await self.conn.write_message(json.dumps({"type": frame_type, "data": data or {}}))
+
+    async def send_raw(self, raw: str | bytes) -> None:
+        await self.conn.write_message(raw, binary=isinstance(raw, bytes))
+
+    async def recv(self, timeout: float = 10) -> Frame:
+        raw = await asyncio.wait_for(self.conn.read_message(), timeout)
+        if raw is None:
+            raise ConnectionError(f"socket closed ({self.conn.close_code})")
+        frame: Frame = json.loads(raw)
+        self.seen.append(frame)
+        return frame
+
+    async def recv_until(
+        self, predicate: Callable[[Frame], bool], timeout: float = 10
+    ) -> list[Frame]:
+        """Every frame up to and including the first one matching `predicate`."""
+        frames: list[Frame] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = await self.recv(max(0.01, deadline - time.monotonic()))
+            frames.append(frame)
+            if predicate(frame):
+                return frames
+
+    async def expect_silence(self, seconds: float = 0.3) -> None:
+        """Assert that no frame arrives for a while."""
+        try:
+            frame = await asyncio.wait_for(self.conn.read_message(), seconds)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected frame: {frame}")
+
+    async def reply_to(self, text: str, chat_id: str | None = None, **extra: Any) -> list[Frame]:
+        """Send a user message; return every frame up to its reply's final state."""
+        data: dict[str, Any] = {
+            "message": {"id": uuid.uuid4().hex, "role": "user", "content": text},
+            **extra,
+        }
+        if chat_id is not None:
+            data["chat_id"] = chat_id
+        await self.send("message", data)
+        return await self.recv_until(is_final_reply, timeout=30)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def is_final_reply(frame: Frame) -> bool:
+    if frame["type"] != "message":
+        return False
+    message = frame["data"]["message"]
+    return bool(message["role"] == "assistant" and message["status"] != "streaming")
+
+
+@pytest.fixture
+def studymate_config() -> dict[str, Any]:
+    """Extra `StudyMate` traits for this test (override the fixture to set them)."""
+    return {}
+
+
+@pytest.fixture
+def studymate_db(tmp_path: Path) -> Path:
+    return tmp_path / "studymate.db"
+
+
+@pytest.fixture
+def jp_server_config(studymate_config: dict[str, Any], studymate_db: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"studymate_jupyter": True}},
+        "StudyMate": {"db_url": f"sqlite:///{studymate_db}", **studymate_config},
+    }
+
+
+@pytest.fixture
+def chat_ws(
+    jp_serverapp: Any, jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]]
+) -> Callable[..., Awaitable[ChatClient]]:
+    """Open `/ws/chat` as the server's owner (or with other headers) and wrap it."""
+
+    async def connect(**kwargs: Any) -> ChatClient:
+        return ChatClient(await jp_ws_fetch("ws", "chat", **kwargs))
+
+    return connect
+
+
+@pytest.fixture
+def api(jp_fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Call `studymate/api/...` and decode the JSON answer (204 gives None)."""
+
+    async def call(path: str, method: str = "GET", body: Any = None, **kwargs: Any) -> Any:
+        if body is not None:
+            kwargs["body"] = json.dumps(body)
+        response = await jp_fetch("studymate", "api", *path.split("/"), method=method, **kwargs)
+        return json.loads(response.body) if response.body else None
+
+    return call
+
+
+# ---- a jupyter server in its own process ----------------------------------------------------
+
+
+class ServerProcess:
+    """`jupyter server` (or `jupyter lab`) as a real subprocess on 127.0.0.1 and a free port."""
+
+    def __init__(self, workdir: Path, app: str = "server", extra_args: list[str] | None = None):
+        self.workdir = workdir
+        self.app = app
+        self.port = free_port()
+        self.token = uuid.uuid4().hex
+        self.root_dir = workdir / "root"
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = workdir / "studymate.db"
+        self.extra_args = extra_args or []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / f"{app}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/chat?token={self.token}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "JUPYTER_DATA_DIR": str(self.workdir / "data"),
+                "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime"),
+                "JUPYTER_CONFIG_DIR": str(self.workdir / "config"),
+                "JUPYTER_PLATFORM_DIRS": "1",
+            }
+        )
+        return env
+
+    def start(self, timeout: float = 60) -> None:
+        args = [
+            sys.executable,
+            "-m",
+            "jupyterlab" if self.app == "lab" else "jupyter_server",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.allow_root=True",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--StudyMate.db_url=sqlite:///{self.db_path}",
+            *self.extra_args,
+        ]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            args, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early; see {self.log_path}")
+            try:
+                self.get("api/status")
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"server did not answer within {timeout} s; see {self.log_path}")
+
+    def get(self, path: str) -> Any:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read() or b"null")
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stop the server the way Ctrl-C does (SIGINT then SIGTERM), killing it if it hangs."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kill(self) -> None:
+        """Stop the server abruptly, as a crash would."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    async def connect(self, token: str | None = None) -> ChatClient:
+        request = HTTPRequest(
+            f"ws://127.0.0.1:{self.port}/ws/chat",
+            headers={"Authorization": f"token {token or self.token}"},
+        )
+        return ChatClient(await websocket_connect(request))
+
+
+@pytest.fixture
+def studymate_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A started `jupyter server` subprocess with StudyMate on a temporary SQLite file."""
+    server = ServerProcess(tmp_path / "server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the one Database object, and repositories."""

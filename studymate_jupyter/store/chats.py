@@ -1,0 +1,269 @@
+"""Chats and messages repository: the only code that reads or writes those tables.
+
+Every function takes the owner's user_id and treats another user's row as absent.
+Results are plain TypedDicts, so nothing bound to a session leaves the database thread.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..protocol import Chat, Citation, Message, MessageStatus, Role
+from .models import ChatRow, MessageRow
+
+TITLE_LENGTH = 60
+
+
+def now() -> str:
+    """The canonical timestamp: ISO 8601 in UTC with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def title_from(content: str) -> str:
+    """A chat's first title: the first line of its first message, shortened."""
+    line = " ".join(content.strip().split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def chat_dict(row: ChatRow) -> Chat:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "message_count": row.message_count,
+    }
+
+
+def message_dict(row: MessageRow) -> Message:
+    citations: list[Citation] = json.loads(row.citations)
+    return {
+        "id": row.id,
+        "role": row.role,  # type: ignore[typeddict-item]  # CHECK-ed on write
+        "content": row.content,
+        "citations": citations,
+        "timestamp": row.created_at,
+        "chat_id": row.chat_id,
+        "status": row.status,  # type: ignore[typeddict-item]
+    }
+
+
+def _owned_chat(session: Session, user_id: str, chat_id: str) -> ChatRow | None:
+    row = session.get(ChatRow, chat_id)
+    return row if row is not None and row.user_id == user_id else None
+
+
+# ---- chats ----------------------------------------------------------------------------------
+
+
+def create_chat(session: Session, user_id: str, title: str) -> Chat:
+    stamp = now()
+    row = ChatRow(
+        id=new_id(),
+        user_id=user_id,
+        title=title,
+        created_at=stamp,
+        updated_at=stamp,
+        message_count=0,
+    )
+    session.add(row)
+    session.flush()
+    return chat_dict(row)
+
+
+def get_chat(session: Session, user_id: str, chat_id: str) -> Chat | None:
+    row = _owned_chat(session, user_id, chat_id)
+    return None if row is None else chat_dict(row)
+
+
+def list_chats(session: Session, user_id: str) -> list[Chat]:
+    rows = session.scalars(
+        select(ChatRow)
+        .where(ChatRow.user_id == user_id)
+        .order_by(ChatRow.updated_at.desc(), ChatRow.created_at.desc())
+    )
+    return [chat_dict(row) for row in rows]
+
+
+def rename_chat(session: Session, user_id: str, chat_id: str, title: str) -> Chat | None:
+    row = _owned_chat(session, user_id, chat_id)
+    if row is None:
+        return None
+    row.title = title
+    row.updated_at = now()
+    session.flush()
+    return chat_dict(row)
+
+
+def delete_chat(session: Session, user_id: str, chat_id: str) -> bool:
+    row = _owned_chat(session, user_id, chat_id)
+    if row is None:
+        return False
+    session.execute(delete(MessageRow).where(MessageRow.chat_id == chat_id))
+    session.delete(row)
+    session.flush()
+    return True
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredUserMessage:
+    message: Message
+    chat: Chat
+    created_chat: bool
+    # False when the id was already stored: the stored copy is echoed and no reply starts.
+    is_new: bool
+
+
+def find_message(session: Session, user_id: str, message_id: str) -> Message | None:
+    row = session.scalar(
+        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
+    )
+    return None if row is None else message_dict(row)
+
+
+def add_user_message(
+    session: Session, user_id: str, chat_id: str | None, message_id: str, content: str
+) -> StoredUserMessage | None:
+    """Store a user message, creating its chat when chat_id is None.
+
+    Returns None when chat_id names no chat of this user. Idempotent by message id.
+    """
+    existing = session.scalar(
+        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
+    )
+    if existing is not None:
+        chat = _owned_chat(session, user_id, existing.chat_id)
+        assert chat is not None  # a message's chat has the message's owner
+        return StoredUserMessage(message_dict(existing), chat_dict(chat), False, False)
+    created = chat_id is None
+    if chat_id is None:
+        stamp = now()
+        chat_row = ChatRow(
+            id=new_id(),
+            user_id=user_id,
+            title=title_from(content),
+            created_at=stamp,
+            updated_at=stamp,
+            message_count=0,
+        )
+        session.add(chat_row)
+    else:
+        found = _owned_chat(session, user_id, chat_id)
+        if found is None:
+            return None
+        chat_row = found
+    row = _insert_message(session, user_id, chat_row, message_id, "user", content, "complete")
+    return StoredUserMessage(message_dict(row), chat_dict(chat_row), created, True)
+
+
+def start_assistant_message(session: Session, user_id: str, chat_id: str) -> Message | None:
+    """Store an empty streaming reply, so a crash mid-reply leaves a trace to mark as failed."""
+    chat_row = _owned_chat(session, user_id, chat_id)
+    if chat_row is None:
+        return None
+    row = _insert_message(session, user_id, chat_row, new_id(), "assistant", "", "streaming")
+    return message_dict(row)
+
+
+def finish_assistant_message(
+    session: Session,
+    user_id: str,
+    message_id: str,
+    content: str,
+    status: MessageStatus,
+    citations: list[Citation],
+) -> bool:
+    """Store a reply's final state; False when its chat was deleted meanwhile."""
+    result = session.execute(
+        update(MessageRow)
+        .where(MessageRow.user_id == user_id, MessageRow.id == message_id)
+        .values(content=content, status=status, citations=json.dumps(citations))
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def fail_interrupted_replies(session: Session) -> int:
+    """Mark replies left `streaming` by a server that died as `error`; return how many."""
+    result = session.execute(
+        update(MessageRow).where(MessageRow.status == "streaming").values(status="error")
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def _insert_message(
+    session: Session,
+    user_id: str,
+    chat_row: ChatRow,
+    message_id: str,
+    role: Role,
+    content: str,
+    status: MessageStatus,
+) -> MessageRow:
+    stamp = now()
+    row = MessageRow(
+        id=message_id,
+        user_id=user_id,
+        chat_id=chat_row.id,
+        role=role,
+        content=content,
+        status=status,
+        citations="[]",
+        created_at=stamp,
+    )
+    session.add(row)
+    chat_row.updated_at = stamp
+    chat_row.message_count += 1
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[Message]
+    has_more: bool
+
+
+def load_messages(
+    session: Session, user_id: str, chat_id: str, before: str | None, limit: int
+) -> Page | None:
+    """A page of history, oldest first; None when the chat (or `before`) is not this user's."""
+    if _owned_chat(session, user_id, chat_id) is None:
+        return None
+    query = select(MessageRow).where(MessageRow.chat_id == chat_id)
+    if before is not None:
+        anchor = session.scalar(
+            select(MessageRow.seq).where(
+                MessageRow.user_id == user_id,
+                MessageRow.id == before,
+                MessageRow.chat_id == chat_id,
+            )
+        )
+        if anchor is None:
+            return None
+        query = query.where(MessageRow.seq < anchor)
+    rows = list(session.scalars(query.order_by(MessageRow.seq.desc()).limit(limit + 1)))
+    has_more = len(rows) > limit
+    return Page([message_dict(row) for row in reversed(rows[:limit])], has_more)
+
+
+def all_messages(session: Session, user_id: str, chat_id: str) -> list[Message] | None:
+    """A whole chat, oldest first (for export)."""
+    if _owned_chat(session, user_id, chat_id) is None:
+        return None
+    rows = session.scalars(
+        select(MessageRow).where(MessageRow.chat_id == chat_id).order_by(MessageRow.seq)
+    )
+    return [message_dict(row) for row in rows]

@@ -1,0 +1,154 @@
+"""The one object that owns the database: reads off the event loop, writes through one path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from .migrations import migrate
+
+T = TypeVar("T")
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+# A batch is bounded so one flood of writes cannot hold the writer for long.
+MAX_BATCH = 256
+
+log = logging.getLogger("studymate.store")
+
+
+class Database:
+    """Owns the engine. `read` runs on a small thread pool; `write` on a single writer thread.
+
+    Writes submitted while the writer is busy are committed together in one transaction (each in
+    its own savepoint, so one failing job does not undo the others): with many concurrent
+    writers this turns N fsyncs into one, and every caller is answered only after the commit.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        read_threads: int = 4,
+    ) -> None:
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = self._engine(url, synchronous, busy_timeout_ms, immediate=False)
+        # Writes get their own engine whose transactions start IMMEDIATE: they take the write
+        # lock up front, so two processes sharing the file (the server and an in-process
+        # widget) wait on busy_timeout instead of failing half-way through a transaction.
+        self._write_engine = self._engine(url, synchronous, busy_timeout_ms, immediate=True)
+        with self._write_engine.begin() as conn:
+            self.schema_version = migrate(conn)
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="studymate-read")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="studymate-write")
+        self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self._flushing = False
+        self._flush_task: asyncio.Task[None] | None = None
+
+    def _engine(
+        self, url: str, synchronous: Synchronous, busy_timeout_ms: int, *, immediate: bool
+    ) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(url)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Leave transaction control to the "begin" hook below, not pysqlite's implicit one.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` on a reader thread and return its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Session], T]) -> T:
+        with Session(self.engine) as session:
+            return fn(session)
+
+    # ---- writes ----------------------------------------------------------------------------
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in the next write transaction; return once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((fn, future))
+        if not self._flushing:
+            self._flushing = True
+            self._flush_task = loop.create_task(self._flush())
+        return await future
+
+    def write_sync(self, fn: Callable[[Session], T]) -> T:
+        """Blocking write in its own transaction, for code that runs outside an event loop."""
+        with Session(self._write_engine) as session:
+            result = fn(session)
+            session.commit()
+            return result
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    outcomes = await loop.run_in_executor(self._writer, self._run_batch, batch)
+                except Exception as exc:
+                    # The commit itself failed: nothing in the batch was stored.
+                    log.error("write batch failed: %s", type(exc).__name__)
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self._flushing = False
+
+    def _run_batch(
+        self, batch: list[tuple[Callable[[Session], Any], Any]]
+    ) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        with Session(self._write_engine) as session:
+            for fn, _ in batch:
+                try:
+                    with session.begin_nested():
+                        outcomes.append((True, fn(session)))
+                except Exception as exc:
+                    outcomes.append((False, exc))
+            session.commit()
+        return outcomes
+
+    def close(self) -> None:
+        self._readers.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+        self.engine.dispose()
+        self._write_engine.dispose()

@@ -1,0 +1,51 @@
+"""Schema versions, applied in order. Never edit a released step: add a new one.
+
+Each step is plain DDL, not `metadata.create_all()`, so step 1 always builds the schema as it
+was at version 1 and a later step can alter it without destroying a user's history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+STEPS: list[list[str]] = [
+    # 1: chats and messages
+    [
+        """CREATE TABLE chats (
+            id VARCHAR(128) PRIMARY KEY,
+            user_id VARCHAR(255) NOT NULL,
+            title TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            message_count INTEGER NOT NULL DEFAULT 0,
+            scope TEXT
+        )""",
+        "CREATE INDEX ix_chats_user_updated ON chats (user_id, updated_at)",
+        """CREATE TABLE messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id VARCHAR(128) NOT NULL,
+            user_id VARCHAR(255) NOT NULL,
+            chat_id VARCHAR(128) NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+            role VARCHAR(16) NOT NULL,
+            content TEXT NOT NULL,
+            status VARCHAR(16) NOT NULL,
+            citations TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            CONSTRAINT uq_messages_user_id UNIQUE (user_id, id)
+        )""",
+        "CREATE INDEX ix_messages_chat_seq ON messages (chat_id, seq)",
+    ],
+]
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the schema up to date; return the version it is now at."""
+    conn.execute(text("CREATE TABLE IF NOT EXISTS studymate_schema (version INTEGER NOT NULL)"))
+    current = conn.execute(text("SELECT max(version) FROM studymate_schema")).scalar() or 0
+    for version, statements in enumerate(STEPS, start=1):
+        if version <= current:
+            continue
+        for statement in statements:
+            conn.execute(text(statement))
+        conn.execute(text("INSERT INTO studymate_schema (version) VALUES (:v)"), {"v": version})
+    return len(STEPS)

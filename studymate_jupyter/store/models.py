@@ -1,0 +1,46 @@
+"""Typed SQLAlchemy models. The DDL that creates them lives in `migrations.py`."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ChatRow(Base):
+    __tablename__ = "chats"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    title: Mapped[str]
+    created_at: Mapped[str]
+    updated_at: Mapped[str]
+    # Kept by the repository on every insert and delete: listing chats must not count rows.
+    message_count: Mapped[int] = mapped_column(default=0)
+    # JSON: which part of the library the chat draws on (null: all of it).
+    scope: Mapped[str | None] = mapped_column(default=None)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Message ids are chosen by clients, so they are unique per user, not globally.
+        UniqueConstraint("user_id", "id", name="uq_messages_user_id"),
+        Index("ix_messages_chat_seq", "chat_id", "seq"),
+    )
+
+    # seq orders a chat's history and makes paging by `before` an index range scan.
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(255))
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str]
+    status: Mapped[str] = mapped_column(String(16))
+    # JSON list of CitationResponse objects, each with the passage it quoted, so a citation
+    # still shows its source after the document changes or goes away.
+    citations: Mapped[str] = mapped_column(default="[]")
+    created_at: Mapped[str]
