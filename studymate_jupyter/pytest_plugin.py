@@ -1,6 +1,7 @@
 """Pytest fixtures for StudyMate: a real server (in-process or as a subprocess) and clients.
 
-Load it with `pytest_plugins = ["pytest_jupyter.jupyter_server", "studymate_jupyter.pytest_plugin"]`.
+Load it after pytest-jupyter's:
+`pytest_plugins = ["pytest_jupyter.jupyter_server", "studymate_jupyter.pytest_plugin"]`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -70,7 +72,7 @@ class ChatClient:
             frame = await asyncio.wait_for(self.conn.read_message(), seconds)
         except TimeoutError:
             return
-        raise AssertionError(f"unexpected frame: {frame}")
+        raise AssertionError(f"unexpected frame: {frame!r}")
 
     async def reply_to(self, text: str, chat_id: str | None = None, **extra: Any) -> list[Frame]:
         """Send a user message; return every frame up to its reply's final state."""
@@ -132,6 +134,9 @@ def api(jp_fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]
     async def call(path: str, method: str = "GET", body: Any = None, **kwargs: Any) -> Any:
         if body is not None:
             kwargs["body"] = json.dumps(body)
+        path, _, query = path.partition("?")
+        if query:
+            kwargs["params"] = dict(urllib.parse.parse_qsl(query))
         response = await jp_fetch("studymate", "api", *path.split("/"), method=method, **kwargs)
         return json.loads(response.body) if response.body else None
 

@@ -97,11 +97,10 @@ class ExportHandler(StudyMateHandler):
         chat = await chats.get_chat(self.user_id, chat_id)
         messages = await chats.all_messages(self.user_id, chat_id)
         body, media_type, suffix = exporter(chat, messages)
-        self.set_header("Content-Type", media_type)
         self.set_header(
             "Content-Disposition", f'attachment; filename="{_safe_filename(chat["title"])}{suffix}"'
         )
-        self.finish(body)
+        self.finish(body, set_content_type=media_type)
 
 
 def _safe_filename(title: str) -> str:

@@ -94,12 +94,15 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
         user_id = self.user_id
         if isinstance(frame, AuthFrame):
             self.stream_mode = frame.data.stream
-            if frame.data.chat_id is not None:
-                await self.chats.follow(user_id, self, frame.data.chat_id)
+            chat_id = frame.data.chat_id
             data: dict[str, Any] = {"user_id": user_id}
-            if frame.data.chat_id is not None:
-                data["chat_id"] = frame.data.chat_id
+            if chat_id is not None:
+                await self.chats.get_chat(user_id, chat_id)  # not_found for anyone else's
+                data["chat_id"] = chat_id
             self.send(encode("auth_ok", data))
+            if chat_id is not None:
+                # After auth_ok, so a reply in progress is caught up on a confirmed connection.
+                self.chats.subscribe(self, chat_id)
         elif isinstance(frame, MessageFrame):
             message = frame.data.message
             if len(message.content.encode()) > self.services.limits.max_content_bytes:
