@@ -11,10 +11,9 @@ from .parsers import UNIT_SEPARATOR
 if TYPE_CHECKING:
     from .parsers import ParsedDocument, ParsedUnit
 
-# Measured on bench/eval (python -m bench.eval.baseline): windows of about 120 words that
-# overlap by a third rank the answering page first more often than 150-word fixed chunks,
-# because a short window is dominated by one topic and the overlap keeps a sentence that
-# straddles a cut whole in at least one window.
+# Short windows are dominated by one topic, and the overlap keeps a sentence that straddles a
+# cut whole in at least one window. On bench/eval (python bench/eval/baseline.py --sweep)
+# sizes from 80 to 300 words scored within a few points of each other; see README there.
 CHUNK_WORDS = 120
 OVERLAP_WORDS = 40
 # A unit shorter than this (a heading-only section, a one-line cell) joins the next ones so

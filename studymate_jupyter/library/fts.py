@@ -73,3 +73,35 @@ def _check_identifier(name: str) -> None:
     # Table names are interpolated into SQL, so they must be plain identifiers.
     if not name.replace("_", "").isalnum() or name[0].isdigit():
         raise ValueError(f"not a plain SQL identifier: {name!r}")
+
+
+# Overlapping windows put near-copies of one page in the results; fetch this many times k
+# and keep the best chunk per page range so the top k name k different places.
+OVERFETCH = 4
+
+
+class Located(NamedTuple):
+    """A hit with where it points: document and 1-based page range."""
+
+    rowid: int
+    score: float
+    document: str
+    page_start: int
+    page_end: int
+
+
+def distinct_places(hits: Iterable[Located], k: int) -> list[Located]:
+    """The first k hits whose page ranges do not overlap a better hit in the same document."""
+    kept: list[Located] = []
+    for hit in hits:
+        if any(
+            hit.document == other.document
+            and hit.page_start <= other.page_end
+            and other.page_start <= hit.page_end
+            for other in kept
+        ):
+            continue
+        kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept
