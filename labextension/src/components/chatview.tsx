@@ -1,0 +1,132 @@
+/** An open chat: its messages, who is typing, the composer, and export. */
+import { caretLeftIcon, downloadIcon, notebookIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { isDraft, isStreaming, messagesOf, State, typingIn } from '../reducer';
+import type { IPanelServices, IStudyMateSettings } from '../services';
+import { Composer } from './composer';
+import { MessageItem } from './message';
+
+export interface IChatViewProps {
+  state: State;
+  services: IPanelServices;
+  settings: IStudyMateSettings;
+}
+
+function typingText(who: string[]): string {
+  if (who.includes('assistant')) {
+    return 'StudyMate is typing\u2026';
+  }
+  return who.length ? 'Typing in another window\u2026' : '';
+}
+
+export function ChatView(props: IChatViewProps): JSX.Element {
+  const { state, services, settings } = props;
+  const chatKey = state.activeChat!;
+  const chat = state.chats.find(c => c.id === chatKey);
+  const messages = messagesOf(state, chatKey);
+  const streaming = isStreaming(state, chatKey);
+  const typing = typingIn(state, chatKey);
+  const draft = isDraft(chatKey);
+  const title = chat?.title ?? (draft ? 'New chat' : 'Chat');
+
+  // Follow the conversation while the user is at the bottom; leave them be when scrolled up.
+  const list = React.useRef<HTMLDivElement>(null);
+  const pinned = React.useRef(true);
+  const last = messages[messages.length - 1];
+  React.useLayoutEffect(() => {
+    const node = list.current;
+    if (node && pinned.current) {
+      node.scrollTop = node.scrollHeight;
+    }
+  }, [messages.length, last?.content, typing.length]);
+  const onScroll = () => {
+    const node = list.current;
+    if (node) {
+      pinned.current = node.scrollHeight - node.scrollTop - node.clientHeight < 40;
+    }
+  };
+
+  const hint =
+    state.connection === 'connected'
+      ? ''
+      : 'Not connected: messages are queued and sent when the connection is back.';
+
+  return (
+    <div className="jp-StudyMate-chat" data-chat-id={chatKey}>
+      <div className="jp-StudyMate-chatHeader">
+        <button
+          type="button"
+          className="jp-StudyMate-iconButton"
+          title="All chats"
+          aria-label="All chats"
+          onClick={() => services.model.openChat(null)}
+        >
+          <caretLeftIcon.react tag="span" />
+        </button>
+        <span className="jp-StudyMate-chatTitle" title={title}>
+          {title}
+        </span>
+        {!draft && (
+          <>
+            <button
+              type="button"
+              className="jp-StudyMate-iconButton"
+              title="Export as Markdown"
+              aria-label="Export as Markdown"
+              onClick={() => void services.exportMarkdown(chatKey, title)}
+            >
+              <downloadIcon.react tag="span" />
+            </button>
+            <button
+              type="button"
+              className="jp-StudyMate-iconButton"
+              title="Open as notebook"
+              aria-label="Open as notebook"
+              onClick={() => void services.exportNotebook(chatKey, title)}
+            >
+              <notebookIcon.react tag="span" />
+            </button>
+          </>
+        )}
+      </div>
+      <div className="jp-StudyMate-messages" ref={list} onScroll={onScroll}>
+        {state.hasMore[chatKey] && (
+          <button
+            type="button"
+            className="jp-StudyMate-button jp-StudyMate-older"
+            onClick={() => services.model.loadOlder()}
+          >
+            Load older messages
+          </button>
+        )}
+        {messages.length === 0 && (
+          <p className="jp-StudyMate-empty">
+            Ask a question about your course material. Answers cite the pages they come from.
+          </p>
+        )}
+        <ol className="jp-StudyMate-messageList" aria-live="polite">
+          {messages.map(m => (
+            <MessageItem
+              key={m.id}
+              message={m}
+              services={services}
+              showScores={settings.showScores}
+            />
+          ))}
+        </ol>
+        <div className="jp-StudyMate-typing" role="status">
+          {typingText(typing)}
+        </div>
+      </div>
+      <Composer
+        onSend={text => services.model.send(text)}
+        onStop={() => services.model.stop()}
+        onTyping={() => services.model.userTyping()}
+        streaming={streaming}
+        sendWithShiftEnter={settings.sendWithShiftEnter}
+        hint={hint}
+      />
+    </div>
+  );
+}

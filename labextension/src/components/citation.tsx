@@ -1,0 +1,96 @@
+/**
+ * A citation chip `[n] file p.X–Y`: click opens the document at the page, hover or the
+ * expander shows the cited passage (fetched once from the library).
+ */
+import * as React from 'react';
+
+import { citationLabel, citationTitle } from '../format';
+import type { CitationResponse, Chunk } from '../protocol';
+import type { IPanelServices } from '../services';
+
+export interface ICitationProps {
+  n: number;
+  citation: CitationResponse;
+  services: IPanelServices;
+  showScores: boolean;
+}
+
+type Passage = { state: 'idle' | 'loading' } | { state: 'ready'; chunk: Chunk } | { state: 'failed'; reason: string };
+
+export function CitationChip(props: ICitationProps): JSX.Element {
+  const { n, citation, services, showScores } = props;
+  const [passage, setPassage] = React.useState<Passage>({ state: 'idle' });
+  const [expanded, setExpanded] = React.useState(false);
+  const [hover, setHover] = React.useState(false);
+  const [opening, setOpening] = React.useState(false);
+
+  const load = React.useCallback(() => {
+    if (passage.state !== 'idle') {
+      return;
+    }
+    setPassage({ state: 'loading' });
+    services.model
+      .chunk(citation.document_id, citation.chunk_id)
+      .then(chunk => setPassage({ state: 'ready', chunk }))
+      .catch(reason => setPassage({ state: 'failed', reason: String(reason?.message ?? reason) }));
+  }, [passage.state, services, citation]);
+
+  const open = async () => {
+    setOpening(true);
+    try {
+      await services.openCitation(citation);
+    } finally {
+      setOpening(false);
+    }
+  };
+
+  const show = expanded || hover;
+  const id = `jp-StudyMate-passage-${citation.document_id}-${citation.chunk_id}-${n}`;
+  return (
+    <span
+      className="jp-StudyMate-citation"
+      onMouseEnter={() => {
+        setHover(true);
+        load();
+      }}
+      onMouseLeave={() => setHover(false)}
+    >
+      <button
+        type="button"
+        className="jp-StudyMate-chip"
+        title={citationTitle(citation, showScores)}
+        aria-describedby={show ? id : undefined}
+        data-document-id={citation.document_id}
+        data-page={citation.page_start}
+        disabled={opening}
+        onClick={() => void open()}
+      >
+        {citationLabel(n, citation)}
+      </button>
+      <button
+        type="button"
+        className="jp-StudyMate-chipExpand"
+        aria-expanded={expanded}
+        aria-label={`Show passage ${n}`}
+        title="Show the cited passage"
+        onClick={() => {
+          setExpanded(!expanded);
+          load();
+        }}
+      >
+        {expanded ? '\u25BE' : '\u25B8'}
+      </button>
+      {show && (
+        <span
+          id={id}
+          role="tooltip"
+          className={`jp-StudyMate-passage${expanded ? '' : ' jp-mod-floating'}`}
+        >
+          {passage.state === 'ready' && <span className="jp-StudyMate-passageText">{passage.chunk.text}</span>}
+          {(passage.state === 'loading' || passage.state === 'idle') && 'Loading the passage\u2026'}
+          {passage.state === 'failed' && `The passage is not available (${passage.reason}).`}
+        </span>
+      )}
+    </span>
+  );
+}

@@ -1,0 +1,52 @@
+/** Pure text formatting shared by the views (unit-tested). */
+import type { CitationResponse } from './protocol';
+
+/** `p.3` or `p.3–5` (pages are 1-based). */
+export function pageLabel(start: number, end: number): string {
+  return end > start ? `p.${start}\u2013${end}` : `p.${start}`;
+}
+
+/** A citation chip's text: `[n] file p.X–Y`. */
+export function citationLabel(n: number, citation: CitationResponse): string {
+  return `[${n}] ${citation.filename} ${pageLabel(citation.page_start, citation.page_end)}`;
+}
+
+/** A chip's tooltip; the score only when the user asked to see scores. */
+export function citationTitle(citation: CitationResponse, showScores: boolean): string {
+  const where = `${citation.filename}, ${pageLabel(citation.page_start, citation.page_end)}`;
+  return showScores ? `${where} \u2014 score ${citation.score.toFixed(3)}` : where;
+}
+
+/** A file name made from a chat title: no path separators or characters file systems refuse. */
+export function safeFileName(title: string, fallback = 'StudyMate chat'): string {
+  const cleaned = title
+    .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ')
+    .split(/\s+/)
+    .filter(word => word && !/^\.+$/.test(word)) // no "." or ".." left to climb with
+    .join(' ')
+    .replace(/^\.+/, '')
+    .slice(0, 80)
+    .trim();
+  return cleaned || fallback;
+}
+
+/** The kind of viewer a library file opens in. */
+export function kindOf(path: string): 'pdf' | 'notebook' | 'markdown' | 'text' {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.pdf')) {
+    return 'pdf';
+  }
+  if (lower.endsWith('.ipynb')) {
+    return 'notebook';
+  }
+  if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
+    return 'markdown';
+  }
+  return 'text';
+}
+
+/** The URI fragment that lands a PDF viewer on `page` (1-based). */
+export function pdfFragment(page?: number | null): string {
+  const n = typeof page === 'number' && Number.isFinite(page) && page >= 1 ? Math.floor(page) : 1;
+  return `#page=${n}`;
+}

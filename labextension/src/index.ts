@@ -1,0 +1,314 @@
+/**
+ * StudyMate for Jupyter: the chat panel in the right sidebar, its commands, the file-browser
+ * "Add to StudyMate library" item, and the `studymate` comm target in notebook kernels.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { Clipboard, Dialog, ICommandPalette, InputDialog, showDialog } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { Kernel } from '@jupyterlab/services';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { chatRendermime } from './components/markdown';
+import { safeFileName } from './format';
+import { studymateIcon } from './icon';
+import { StudyMateModel } from './model';
+import { kindOf, openCitation, pdfFragment, ICitationTarget } from './open';
+import { StudyMatePanel } from './panel';
+import { CitationResponse, isOpenCitationCommMessage } from './protocol';
+import { DEFAULT_SETTINGS, IPanelServices, IStudyMateSettings } from './services';
+
+const PLUGIN_ID = 'studymate-jupyter:plugin';
+/** The comm target notebook widgets open to ask JupyterLab to show a citation. */
+const COMM_TARGET = 'studymate';
+const LIBRARY_EXTENSIONS = ['.pdf', '.md', '.markdown', '.txt', '.ipynb'];
+
+namespace CommandIDs {
+  export const open = 'studymate:open';
+  export const addToLibrary = 'studymate:add-to-library';
+  export const openCitation = 'studymate:open-citation';
+}
+
+function isLibraryFile(path: string): boolean {
+  const lower = path.toLowerCase();
+  return LIBRARY_EXTENSIONS.some(ext => lower.endsWith(ext));
+}
+
+function readSettings(settings: ISettingRegistry.ISettings | null): IStudyMateSettings {
+  if (!settings) {
+    return { ...DEFAULT_SETTINGS };
+  }
+  return {
+    sendWithShiftEnter: settings.get('sendWithShiftEnter').composite === true,
+    showScores: settings.get('showScores').composite === true
+  };
+}
+
+function download(filename: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = filename;
+  anchor.style.display = 'none';
+  document.body.appendChild(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'The StudyMate study assistant chat in the right sidebar.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    INotebookTracker,
+    IDocumentManager,
+    IFileBrowserFactory,
+    ILayoutRestorer
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null,
+    notebooks: INotebookTracker | null,
+    docManager: IDocumentManager | null,
+    browsers: IFileBrowserFactory | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const model = new StudyMateModel();
+    const { commands } = app;
+
+    /** Open a file at a cited place, in JupyterLab where it can, else in a new tab. */
+    const openTarget = async (target: ICitationTarget): Promise<void> => {
+      if (docManager) {
+        const widget = await openCitation(docManager, target);
+        if (widget) {
+          app.shell.activateById(widget.id);
+          return;
+        }
+      }
+      const hash = kindOf(target.path) === 'pdf' ? pdfFragment(target.page) : '';
+      window.open(model.api.fileUrl(target.path) + hash, '_blank', 'noopener');
+    };
+
+    const services: IPanelServices = {
+      model,
+      rendermime: chatRendermime(rendermime),
+      openCitation: async (citation: CitationResponse) => {
+        try {
+          const doc = await model.document(citation.document_id);
+          await openTarget({
+            path: doc.path,
+            page: citation.page_start,
+            anchor: citation.anchor ?? null
+          });
+        } catch (reason) {
+          void showDialog({
+            title: 'Cannot open the source',
+            body: `${citation.filename}: ${String((reason as Error)?.message ?? reason)}`,
+            buttons: [Dialog.okButton()]
+          });
+        }
+      },
+      insertIntoNotebook: (code: string) => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          void showDialog({
+            title: 'No notebook',
+            body: 'Open a notebook to insert the code into.',
+            buttons: [Dialog.okButton()]
+          });
+          return false;
+        }
+        const notebook = panel.content;
+        NotebookActions.insertBelow(notebook);
+        const cell = notebook.activeCell;
+        if (cell) {
+          NotebookActions.changeCellType(notebook, 'code');
+          notebook.activeCell?.model.sharedModel.setSource(code);
+        }
+        app.shell.activateById(panel.id);
+        return true;
+      },
+      exportMarkdown: async (chatId: string, title: string) => {
+        try {
+          const text = await model.api.exportChat(chatId, 'markdown');
+          download(`${safeFileName(title)}.md`, text, 'text/markdown');
+        } catch (reason) {
+          void showDialog({
+            title: 'Export failed',
+            body: String((reason as Error)?.message ?? reason),
+            buttons: [Dialog.okButton()]
+          });
+        }
+      },
+      exportNotebook: async (chatId: string, title: string) => {
+        try {
+          const nb = JSON.parse(await model.api.exportChat(chatId, 'ipynb'));
+          // Whatever the export holds, nothing in it is trusted output.
+          for (const cell of nb.cells ?? []) {
+            if (cell.cell_type === 'code') {
+              cell.outputs = [];
+              cell.execution_count = null;
+            }
+            if (cell.metadata) {
+              delete cell.metadata.trusted;
+            }
+          }
+          const contents = app.serviceManager.contents;
+          const base = `StudyMate - ${safeFileName(title)}`;
+          let path = `${base}.ipynb`;
+          for (let i = 2; i < 100; i++) {
+            try {
+              await contents.get(path, { content: false });
+              path = `${base} (${i}).ipynb`;
+            } catch {
+              break; // free name
+            }
+          }
+          await contents.save(path, { type: 'notebook', format: 'json', content: nb });
+          await commands.execute('docmanager:open', { path });
+        } catch (reason) {
+          void showDialog({
+            title: 'Export failed',
+            body: String((reason as Error)?.message ?? reason),
+            buttons: [Dialog.okButton()]
+          });
+        }
+      },
+      copy: (text: string) => Clipboard.copyToSystem(text),
+      confirm: async (title: string, body: string, accept: string) => {
+        const result = await showDialog({
+          title,
+          body,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: accept })]
+        });
+        return result.button.accept;
+      },
+      prompt: async (title: string, value: string) => {
+        const result = await InputDialog.getText({ title, text: value, okLabel: 'Rename' });
+        return result.button.accept ? result.value : null;
+      }
+    };
+
+    const panel = new StudyMatePanel(services, { ...DEFAULT_SETTINGS });
+    app.shell.add(panel, 'right', { rank: 650 });
+    restorer?.add(panel, 'studymate-panel');
+    model.start();
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          panel.settings = readSettings(settings);
+          settings.changed.connect(() => {
+            panel.settings = readSettings(settings);
+          });
+        })
+        .catch(reason => console.warn('StudyMate: cannot load the settings', reason));
+    }
+
+    commands.addCommand(CommandIDs.open, {
+      label: 'Open StudyMate',
+      caption: 'Open the StudyMate study assistant',
+      icon: args => (args.isPalette ? undefined : studymateIcon),
+      execute: () => {
+        app.shell.activateById(panel.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.open, category: 'StudyMate' });
+
+    commands.addCommand(CommandIDs.openCitation, {
+      label: 'Open a StudyMate citation',
+      execute: args => {
+        const path = typeof args.path === 'string' ? args.path : '';
+        if (!path) {
+          return;
+        }
+        return openTarget({
+          path,
+          page: typeof args.page === 'number' ? args.page : null,
+          anchor: typeof args.anchor === 'string' ? args.anchor : null
+        });
+      }
+    });
+
+    if (browsers) {
+      const selected = (): string[] => {
+        const browser = browsers.tracker.currentWidget;
+        return browser ? Array.from(browser.selectedItems(), item => item.path) : [];
+      };
+      commands.addCommand(CommandIDs.addToLibrary, {
+        label: 'Add to StudyMate library',
+        icon: studymateIcon,
+        isVisible: () => {
+          const paths = selected();
+          return paths.length > 0 && paths.every(isLibraryFile);
+        },
+        execute: async () => {
+          const added = [];
+          for (const path of selected().filter(isLibraryFile)) {
+            added.push(await model.addDocument(path));
+          }
+          if (added.some(d => d !== null)) {
+            app.shell.activateById(panel.id);
+          }
+        }
+      });
+      app.contextMenu.addItem({
+        command: CommandIDs.addToLibrary,
+        selector: '.jp-DirListing-item[data-isdir="false"]',
+        rank: 60
+      });
+    }
+
+    if (notebooks) {
+      registerCommTargets(notebooks, async data => {
+        await openTarget({ path: data.path, page: data.page, anchor: data.anchor ?? null });
+      });
+    }
+  }
+};
+
+/** Register the `studymate` comm target in the kernel of every notebook, now and later. */
+function registerCommTargets(
+  notebooks: INotebookTracker,
+  open: (data: { path: string; page: number; anchor?: string | null }) => Promise<void>
+): void {
+  const registered = new WeakSet<Kernel.IKernelConnection>();
+  const register = (kernel: Kernel.IKernelConnection | null | undefined) => {
+    if (!kernel || kernel.isDisposed || registered.has(kernel)) {
+      return;
+    }
+    registered.add(kernel);
+    kernel.registerCommTarget(COMM_TARGET, (comm, openMsg) => {
+      const handle = (data: unknown) => {
+        if (isOpenCitationCommMessage(data)) {
+          open(data).catch(reason => console.warn('StudyMate: cannot open a citation', reason));
+        }
+      };
+      handle(openMsg.content.data);
+      comm.onMsg = msg => handle(msg.content.data);
+    });
+  };
+  const watch = (panel: NotebookPanel) => {
+    const session = panel.sessionContext;
+    session.kernelChanged.connect((_, change) => register(change.newValue));
+    register(session.session?.kernel);
+    void session.ready.then(() => register(session.session?.kernel));
+  };
+  notebooks.forEach(watch);
+  notebooks.widgetAdded.connect((_, panel) => watch(panel));
+}
+
+export default plugin;

@@ -1,0 +1,349 @@
+/**
+ * The panel's store: holds the reducer's state, owns the connection, and turns user actions
+ * into frames and REST calls. The React views read `state` and call these methods.
+ */
+import { UUID } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { StudyMateAPI, StudyMateError } from './api';
+import { ChatConnection } from './connection';
+import type { Chunk, Document, ServerFrame } from './protocol';
+import {
+  Action,
+  DRAFT_PREFIX,
+  dueMessages,
+  initialState,
+  isDraft,
+  messagesOf,
+  reduce,
+  State
+} from './reducer';
+
+/** After this long without input, "stopped typing" is sent. */
+const TYPING_IDLE_MS = 1000;
+/** How many messages to reload on reconnect (the contract's default page is 50). */
+const RELOAD_LIMIT = 100;
+
+export class StudyMateModel implements IDisposable {
+  constructor(api?: StudyMateAPI) {
+    this.api = api ?? new StudyMateAPI();
+    this._connection = new ChatConnection({
+      settings: this.api.settings,
+      onFrame: frame => this._onFrame(frame),
+      onOpen: () => this._onOpen(),
+      onClose: state => this.dispatch({ type: 'connection/closed', state })
+    });
+  }
+
+  readonly api: StudyMateAPI;
+
+  get state(): State {
+    return this._state;
+  }
+
+  /** Emitted after every state change. */
+  get changed(): ISignal<this, State> {
+    return this._changed;
+  }
+
+  /** A passing notice for the user (an action failed). */
+  get notice(): ISignal<this, string> {
+    return this._notice;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  start(): void {
+    this._connection.start();
+    void this.refreshChats();
+    void this.refreshDocuments();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._clearTypingTimer();
+    this._connection.dispose();
+    Signal.clearData(this);
+  }
+
+  dispatch(action: Action): void {
+    const next = reduce(this._state, action);
+    if (next === this._state) {
+      return;
+    }
+    this._state = next;
+    this._changed.emit(next);
+  }
+
+  // -------------------------------------------------------------------------
+  // Chats
+
+  async refreshChats(): Promise<void> {
+    try {
+      this.dispatch({ type: 'chats/loaded', chats: await this.api.chats() });
+    } catch (reason) {
+      this._report('Cannot load the chats', reason);
+    }
+  }
+
+  /** Show a chat (or the list, for `null`) and subscribe to it. */
+  openChat(chatKey: string | null): void {
+    this._stopTyping();
+    this.dispatch({ type: 'chat/open', chatKey });
+    const active = this._state.activeChat;
+    if (active && !isDraft(active)) {
+      this._connection.send({ type: 'load_messages', data: { chat_id: active } });
+    }
+  }
+
+  /** Start a chat that exists here only until its first message creates it on the server. */
+  newChat(): void {
+    this.openChat(`${DRAFT_PREFIX}${UUID.uuid4()}`);
+  }
+
+  async renameChat(chatId: string, title: string): Promise<void> {
+    try {
+      this.dispatch({ type: 'chat/upserted', chat: await this.api.renameChat(chatId, title) });
+    } catch (reason) {
+      this._report('Cannot rename the chat', reason);
+    }
+  }
+
+  async deleteChat(chatId: string): Promise<void> {
+    try {
+      await this.api.deleteChat(chatId);
+      this.dispatch({ type: 'chat/removed', chatId });
+    } catch (reason) {
+      this._report('Cannot delete the chat', reason);
+    }
+  }
+
+  /** Ask for the page before the oldest message shown. */
+  loadOlder(): void {
+    const chatId = this._state.activeChat;
+    if (!chatId || isDraft(chatId)) {
+      return;
+    }
+    const oldest = messagesOf(this._state, chatId).find(m => !m.pending);
+    this._connection.send({
+      type: 'load_messages',
+      data: { chat_id: chatId, ...(oldest ? { before: oldest.id } : {}) }
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Messages
+
+  /** Send (or queue, while offline) a message in the chat on screen. */
+  send(content: string): void {
+    const text = content.trim();
+    if (!text) {
+      return;
+    }
+    if (this._state.activeChat === null) {
+      this.newChat();
+    }
+    this._stopTyping();
+    this.dispatch({
+      type: 'send',
+      id: UUID.uuid4(),
+      chatKey: this._state.activeChat!,
+      content: text,
+      timestamp: new Date().toISOString()
+    });
+    this._flush();
+  }
+
+  /** Resend a refused message, or ask again the question an errored reply answered. */
+  retry(messageId: string): void {
+    const list = messagesOf(this._state, this._state.activeChat);
+    const index = list.findIndex(m => m.id === messageId);
+    if (index < 0) {
+      return;
+    }
+    const message = list[index];
+    if (message.role === 'user') {
+      this.dispatch({ type: 'retry', id: messageId });
+      this._flush();
+      return;
+    }
+    // The server answers a resent id with the stored copy and no new reply: ask anew.
+    const question = list
+      .slice(0, index)
+      .reverse()
+      .find(m => m.role === 'user');
+    if (question) {
+      this.send(question.content);
+    }
+  }
+
+  stop(): void {
+    const chatId = this._state.activeChat;
+    if (chatId && !isDraft(chatId)) {
+      this._connection.send({ type: 'stop', data: { chat_id: chatId } });
+    }
+  }
+
+  /** Call on every keystroke: sends `typing: true`, then `false` after a second idle. */
+  userTyping(): void {
+    const chatId = this._state.activeChat;
+    if (!chatId || isDraft(chatId)) {
+      return;
+    }
+    if (this._typingChat !== chatId) {
+      this._stopTyping();
+      this._typingChat = chatId;
+      this._connection.send({ type: 'typing', data: { chat_id: chatId, is_typing: true } });
+    }
+    this._clearTypingTimer();
+    this._typingTimer = window.setTimeout(() => this._stopTyping(), TYPING_IDLE_MS);
+  }
+
+  dismissError(): void {
+    this.dispatch({ type: 'error/dismissed' });
+  }
+
+  reconnectNow(): void {
+    this._connection.reconnectNow();
+  }
+
+  // -------------------------------------------------------------------------
+  // Library
+
+  async refreshDocuments(): Promise<void> {
+    try {
+      this.dispatch({ type: 'documents/loaded', documents: await this.api.documents() });
+    } catch (reason) {
+      // The library may not be there (yet): the chat works without it.
+      console.debug('StudyMate: no library', reason);
+    }
+  }
+
+  /** Add (or re-index: the server ingests a path again when it is posted again) a file. */
+  async addDocument(path: string): Promise<Document | null> {
+    try {
+      const document = await this.api.addDocument(path);
+      this.dispatch({ type: 'document/upserted', document });
+      return document;
+    } catch (reason) {
+      this._report(`Cannot add ${path} to the library`, reason);
+      return null;
+    }
+  }
+
+  async removeDocument(documentId: string): Promise<void> {
+    try {
+      await this.api.removeDocument(documentId);
+      this.dispatch({ type: 'document/removed', documentId });
+    } catch (reason) {
+      this._report('Cannot remove the document', reason);
+    }
+  }
+
+  /** The passage behind a citation, fetched once. */
+  chunk(documentId: string, chunkId: string): Promise<Chunk> {
+    const key = `${documentId}/${chunkId}`;
+    let pending = this._chunks.get(key);
+    if (!pending) {
+      pending = this.api.chunk(documentId, chunkId);
+      pending.catch(() => this._chunks.delete(key));
+      this._chunks.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** A library document, from the list when it is there. */
+  async document(documentId: string): Promise<Document> {
+    const known = this._state.documents.find(d => d.id === documentId);
+    return known ?? this.api.document(documentId);
+  }
+
+  // -------------------------------------------------------------------------
+
+  private _onOpen(): void {
+    this.dispatch({ type: 'connection/opened' });
+    const active = this._state.activeChat;
+    const chatId = active && !isDraft(active) ? active : undefined;
+    this._connection.send({ type: 'auth', data: chatId ? { chat_id: chatId } : {} });
+    if (chatId) {
+      // Whatever was said while we were away: the server's newest page, merged by id.
+      this._connection.send({
+        type: 'load_messages',
+        data: { chat_id: chatId, limit: RELOAD_LIMIT }
+      });
+    }
+    this._flush();
+    void this.refreshChats();
+    void this.refreshDocuments();
+  }
+
+  private _onFrame(frame: ServerFrame): void {
+    this.dispatch({ type: 'frame', frame });
+    if (frame.type === 'message' || frame.type === 'messages') {
+      // An echo may name the chat that later queued messages were waiting for.
+      this._flush();
+    }
+  }
+
+  /** Send every queued message that is due on this connection, in order. */
+  private _flush(): void {
+    const due = dueMessages(this._state);
+    const sent: string[] = [];
+    for (const entry of due) {
+      const ok = this._connection.send({
+        type: 'message',
+        data: {
+          message: { id: entry.id, role: 'user', content: entry.content },
+          ...(isDraft(entry.chatKey) ? {} : { chat_id: entry.chatKey })
+        }
+      });
+      if (!ok) {
+        break;
+      }
+      sent.push(entry.id);
+    }
+    if (sent.length) {
+      this.dispatch({ type: 'outbox/sent', ids: sent, epoch: this._state.epoch });
+    }
+  }
+
+  private _stopTyping(): void {
+    this._clearTypingTimer();
+    if (this._typingChat) {
+      this._connection.send({
+        type: 'typing',
+        data: { chat_id: this._typingChat, is_typing: false }
+      });
+      this._typingChat = null;
+    }
+  }
+
+  private _clearTypingTimer(): void {
+    if (this._typingTimer !== null) {
+      window.clearTimeout(this._typingTimer);
+      this._typingTimer = null;
+    }
+  }
+
+  private _report(what: string, reason: unknown): void {
+    const detail =
+      reason instanceof StudyMateError ? reason.message : String(reason ?? 'unknown error');
+    console.warn(`StudyMate: ${what}`, reason);
+    this._notice.emit(`${what}: ${detail}`);
+  }
+
+  private _state: State = initialState();
+  private _changed = new Signal<this, State>(this);
+  private _notice = new Signal<this, string>(this);
+  private _connection: ChatConnection;
+  private _chunks = new Map<string, Promise<Chunk>>();
+  private _typingChat: string | null = null;
+  private _typingTimer: number | null = null;
+  private _disposed = false;
+}

@@ -1,0 +1,255 @@
+/**
+ * The StudyMate wire vocabulary: every WebSocket frame and REST body of the public
+ * contract, as tagged unions whose names mirror the server's `protocol.py` exactly.
+ *
+ * Nothing here talks to the network; `connection.ts` and `api.ts` do.
+ */
+
+/** Who wrote a message. */
+export type Role = 'user' | 'assistant';
+
+/** Where an assistant reply stands; absent on messages that never streamed. */
+export type MessageStatus = 'streaming' | 'complete' | 'stopped' | 'error';
+
+/** One cited passage. Pages are 1-based (PDF page index, notebook cell, Markdown section). */
+export interface CitationResponse {
+  document_id: string;
+  chunk_id: string;
+  filename: string;
+  page_start: number;
+  page_end: number;
+  score: number;
+  /** A notebook cell id or a Markdown heading slug, where that locates it better. */
+  anchor?: string | null;
+}
+
+/** A chat message as the server stores and sends it. */
+export interface Message {
+  id: string;
+  role: Role;
+  /** Markdown. */
+  content: string;
+  citations?: CitationResponse[];
+  /** ISO 8601, UTC; the server replaces a client's timestamp with its own. */
+  timestamp: string;
+  chat_id?: string;
+  status?: MessageStatus;
+}
+
+/** A chat as `GET studymate/api/chats` lists it. */
+export interface Chat {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+  message_count: number;
+}
+
+/** Ingestion state of a library document. */
+export type DocumentStatus = 'queued' | 'indexing' | 'ready' | 'failed';
+
+/** A document of the study library. */
+export interface Document {
+  id: string;
+  /** Relative to the server's root_dir. */
+  path: string;
+  filename: string;
+  status: DocumentStatus;
+  error?: string | null;
+  pages: number;
+  chunks: number;
+  size: number;
+  sha256: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `GET documents/{id}/chunks/{chunk_id}`: the passage behind a citation. */
+export interface Chunk {
+  text: string;
+  page_start: number;
+  page_end: number;
+  anchor?: string | null;
+  [key: string]: unknown;
+}
+
+/** `GET studymate/api/me`. */
+export interface Me {
+  user_id: string;
+  display_name: string;
+}
+
+/** Stable machine words of an `error` frame or REST error body. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'forbidden'
+  | 'not_found'
+  | 'too_large'
+  | 'rate_limited'
+  | 'unavailable';
+
+// ---------------------------------------------------------------------------
+// Client → server frames
+
+/** Confirm the identity and subscribe to `chat_id`. */
+export interface AuthFrame {
+  type: 'auth';
+  data: {
+    user_id?: string;
+    chat_id?: string;
+    /** Extension: how replies stream. Only `full` (whole content per frame) is used here. */
+    stream?: 'full' | 'delta';
+  };
+}
+
+/** Send a user message; without `chat_id` the server creates a chat. */
+export interface MessageFrame {
+  type: 'message';
+  data: {
+    message: Pick<Message, 'id' | 'role' | 'content'> & Partial<Message>;
+    user_id?: string;
+    chat_id?: string;
+  };
+}
+
+export interface TypingFrame {
+  type: 'typing';
+  data: { user_id?: string; chat_id?: string; is_typing: boolean };
+}
+
+export interface LoadMessagesFrame {
+  type: 'load_messages';
+  data: { chat_id: string; user_id?: string; before?: string; limit?: number };
+}
+
+/** Stop the assistant's reply in progress in `chat_id`. */
+export interface StopFrame {
+  type: 'stop';
+  data: { chat_id: string };
+}
+
+export type ClientFrame =
+  | AuthFrame
+  | MessageFrame
+  | TypingFrame
+  | LoadMessagesFrame
+  | StopFrame;
+
+// ---------------------------------------------------------------------------
+// Server → client frames
+
+export interface AuthOkFrame {
+  type: 'auth_ok';
+  data: { user_id: string; chat_id?: string | null };
+}
+
+export interface ChatCreatedFrame {
+  type: 'chat_created';
+  data: { chat_id: string; title: string };
+}
+
+export interface ChatUpdatedFrame {
+  type: 'chat_updated';
+  data: { chat_id: string; title?: string; updated_at?: string; message_count?: number };
+}
+
+export interface ChatDeletedFrame {
+  type: 'chat_deleted';
+  data: { chat_id: string };
+}
+
+export interface ServerMessageFrame {
+  type: 'message';
+  data: { message: Message; user_id: string; chat_id: string };
+}
+
+export interface ServerTypingFrame {
+  type: 'typing';
+  data: { user_id: string; role: Role; chat_id: string; is_typing: boolean };
+}
+
+export interface MessagesFrame {
+  type: 'messages';
+  data: { chat_id: string; messages: Message[]; has_more: boolean };
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  data: { code: ErrorCode | string; message: string; ref?: string | null };
+}
+
+/** Extension: ingestion progress of a library document (0..1 while indexing). */
+export interface LibraryFrame {
+  type: 'library';
+  data: { document: Document; progress?: number | null };
+}
+
+export type ServerFrame =
+  | AuthOkFrame
+  | ChatCreatedFrame
+  | ChatUpdatedFrame
+  | ChatDeletedFrame
+  | ServerMessageFrame
+  | ServerTypingFrame
+  | MessagesFrame
+  | ErrorFrame
+  | LibraryFrame;
+
+const SERVER_TYPES: ReadonlySet<string> = new Set<ServerFrame['type']>([
+  'auth_ok',
+  'chat_created',
+  'chat_updated',
+  'chat_deleted',
+  'message',
+  'typing',
+  'messages',
+  'error',
+  'library'
+]);
+
+/**
+ * Parse one server frame, or return `null` for anything that is not a known frame.
+ *
+ * Only the envelope is checked: the server validates what it sends, and an unknown
+ * frame type from a newer server must be ignored, not crash the panel.
+ */
+export function parseServerFrame(raw: string): ServerFrame | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  const { type, data } = value as { type?: unknown; data?: unknown };
+  if (typeof type !== 'string' || !SERVER_TYPES.has(type)) {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) {
+    return null;
+  }
+  return value as ServerFrame;
+}
+
+/** The comm message a notebook widget sends to ask JupyterLab to open a citation. */
+export interface OpenCitationCommMessage {
+  action: 'open_citation';
+  path: string;
+  page: number;
+  anchor?: string | null;
+}
+
+export function isOpenCitationCommMessage(value: unknown): value is OpenCitationCommMessage {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const v = value as Record<string, unknown>;
+  return (
+    v.action === 'open_citation' &&
+    typeof v.path === 'string' &&
+    (v.page === undefined || v.page === null || typeof v.page === 'number') &&
+    (v.anchor === undefined || v.anchor === null || typeof v.anchor === 'string')
+  );
+}
