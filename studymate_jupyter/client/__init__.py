@@ -1,0 +1,47 @@
+"""An asyncio client for StudyMate's chat WebSocket and REST API.
+
+``StudyMateClient`` speaks the public protocol (docs/protocol.md); ``ClientThread`` runs
+one on a background loop for synchronous code; ``studymate chat`` is its terminal front end.
+"""
+
+from __future__ import annotations
+
+from .backoff import Backoff
+from .client import StudyMateClient
+from .discovery import ServerInfo, ServerNotFound, discover_running, resolve_server
+from .errors import StudyMateError
+from .formatting import format_citation, format_citations, page_range
+from .outbox import Outbox, Outgoing
+from .reply import Reply
+from .rest import RestClient
+from .signals import Signal
+from .store import MessageStore, pair_replies
+from .thread import ClientThread
+from .types import Chat, Citation, ConnectionState, Me, Message, MessagesPage
+
+__all__ = [
+    "Backoff",
+    "Chat",
+    "Citation",
+    "ClientThread",
+    "ConnectionState",
+    "Me",
+    "Message",
+    "MessageStore",
+    "MessagesPage",
+    "Outbox",
+    "Outgoing",
+    "Reply",
+    "RestClient",
+    "ServerInfo",
+    "ServerNotFound",
+    "Signal",
+    "StudyMateClient",
+    "StudyMateError",
+    "discover_running",
+    "format_citation",
+    "format_citations",
+    "page_range",
+    "pair_replies",
+    "resolve_server",
+]
