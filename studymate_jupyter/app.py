@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
@@ -17,10 +17,13 @@ from .assistant.openai_compat import OpenAICompatibleAssistant
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
-from .handlers import rest
+from .handlers import library, rest
 from .handlers.base import Limits, Services
+from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
+from .library.retrieval import Bm25Retriever, Retriever
+from .library.service import IngestLimits, LibraryService
 from .store import chats as repo
 from .store.db import Database
 
@@ -98,6 +101,28 @@ class StudyMate(ExtensionApp):
     rate_burst = Int(
         400, config=True, help="Frames one connection may send at once before rate_limit applies."
     )
+    retriever = Unicode(
+        "bm25",
+        config=True,
+        help="""How the library ranks passages: "bm25" (default: SQLite FTS5, offline),
+        "hybrid" (BM25 fused with dense embeddings; needs `pip install
+        studymate-jupyter[embeddings]`), or "package.module:Class" for a Retriever subclass.""",
+    )
+    max_document_bytes = Int(
+        100 * 1024 * 1024,
+        config=True,
+        help="Largest file the library indexes, in bytes (default 100 MiB); larger ones fail.",
+    )
+    parse_timeout = Float(
+        300.0,
+        config=True,
+        help="Seconds a document may take to parse before it fails (default 300).",
+    )
+    parse_memory = Int(
+        2 * 1024 * 1024 * 1024,
+        config=True,
+        help="Bytes of memory the parser process may use (default 2 GiB); more fails the file.",
+    )
     stream_frame_rate = Float(
         20.0,
         config=True,
@@ -117,21 +142,27 @@ class StudyMate(ExtensionApp):
             return str(self.db_url)
         return f"sqlite:///{Path(jupyter_data_dir()) / 'studymate' / 'studymate.db'}"
 
-    def make_assistant(self) -> Assistant:
+    def make_assistant(self, library: LibraryService) -> Assistant:
         choice = str(self.assistant)
         if choice == "extractive":
-            return ExtractiveAssistant()
+            return ExtractiveAssistant(library)
         if choice == "openai":
             return OpenAICompatibleAssistant(
-                str(self.openai_base_url), str(self.openai_model), str(self.openai_api_key)
+                str(self.openai_base_url),
+                str(self.openai_model),
+                str(self.openai_api_key),
+                library=library,
             )
-        module_name, _, class_name = choice.partition(":")
-        if not class_name:
-            raise ValueError(f"unknown StudyMate.assistant {choice!r}")
-        cls = getattr(importlib.import_module(module_name), class_name)
-        if not (isinstance(cls, type) and issubclass(cls, Assistant)):
-            raise TypeError(f"StudyMate.assistant {choice!r} is not an Assistant subclass")
-        return cls()
+        return cast("Assistant", _load(choice, Assistant, "assistant")())
+
+    def make_retriever(self) -> Retriever:
+        choice = str(self.retriever)
+        if choice == "bm25":
+            return Bm25Retriever()
+        if choice == "hybrid":
+            # Imported by name: the embeddings extra (and torch) are optional.
+            choice = "studymate_jupyter.library.embeddings:HybridRetriever"
+        return cast("Retriever", _load(choice, Retriever, "retriever")())
 
     def initialize_settings(self) -> None:
         self.db = Database(
@@ -145,15 +176,28 @@ class StudyMate(ExtensionApp):
                 "StudyMate: %d reply(s) cut off by a stop were marked as failed", interrupted
             )
         self.hub = Hub()
+        assert self.serverapp is not None  # set before initialize_settings runs
+        self.library = LibraryService(
+            self.db,
+            self.hub,
+            Path(self.serverapp.root_dir),
+            self.make_retriever(),
+            IngestLimits(
+                int(self.max_document_bytes), float(self.parse_timeout), int(self.parse_memory)
+            ),
+        )
         self.replies = Replies(
-            self.db, self.hub, self.make_assistant(), frame_interval=1 / self.stream_frame_rate
+            self.db,
+            self.hub,
+            self.make_assistant(self.library),
+            frame_interval=1 / self.stream_frame_rate,
         )
         single = self.single_user
         if single is None:
-            assert self.serverapp is not None  # set before initialize_settings runs
             single = not names_users(self.serverapp.identity_provider)
         self.services = Services(
             chats=ChatService(self.db, self.hub, self.replies),
+            library=self.library,
             identity=Identity(str(self.owner_id), bool(single)),
             limits=Limits(
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
@@ -171,10 +215,35 @@ class StudyMate(ExtensionApp):
                 (f"{api}/chats/{CHAT_ID}", rest.ChatHandler, kwargs),
                 (f"{api}/chats/{CHAT_ID}/messages", rest.MessagesHandler, kwargs),
                 (f"{api}/chats/{CHAT_ID}/export", rest.ExportHandler, kwargs),
+                (f"{api}/documents", library.DocumentsHandler, kwargs),
+                (f"{api}/documents/{DOCUMENT_ID}", library.DocumentHandler, kwargs),
+                (
+                    f"{api}/documents/{DOCUMENT_ID}/chunks/(?P<chunk_id>[\\w-]{{1,64}})",
+                    library.PassageHandler,
+                    kwargs,
+                ),
+                (f"{api}/search", library.SearchHandler, kwargs),
             ]
         )
 
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await super()._start_jupyter_server_extension(serverapp)  # type: ignore[no-untyped-call]
+        # Documents a stopped server left half-indexed are indexed again.
+        self.library.resume()
+
     async def stop_extension(self) -> None:
+        await self.library.shutdown()
         await self.replies.shutdown()
         await self.replies.assistant.close()
         self.db.close()
+
+
+def _load(spec: str, base: type, trait: str) -> Any:
+    """The class named by "package.module:Class", checked to be a `base`."""
+    module_name, _, class_name = spec.partition(":")
+    if not class_name:
+        raise ValueError(f"unknown StudyMate.{trait} {spec!r}")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"StudyMate.{trait} {spec!r} is not a {base.__name__} subclass")
+    return cls

@@ -149,6 +149,45 @@ class Citation(TypedDict):
     page_end: int
     score: float
     anchor: NotRequired[str | None]
+    # (extension) the document's path relative to the server root, to open it at the page.
+    path: NotRequired[str]
+
+
+DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
+SourceStatus = Literal["current", "changed", "removed"]
+
+
+class Document(TypedDict):
+    id: str
+    path: str
+    filename: str
+    kind: str
+    status: DocumentStatus
+    error: str | None
+    progress: float
+    pages: int
+    chunks: int
+    size: int
+    sha256: str
+    created_at: str
+    updated_at: str
+
+
+class Passage(TypedDict):
+    """A cited chunk as a preview shows it (GET documents/{id}/chunks/{chunk_id})."""
+
+    document_id: str
+    chunk_id: str
+    filename: str
+    path: str
+    page_start: int
+    page_end: int
+    anchor: str | None
+    heading: str
+    text: str
+    # current: the document still holds this passage; changed: the file was re-indexed with
+    # other content since; removed: the document left the library.
+    source: SourceStatus
 
 
 class Message(TypedDict):
@@ -161,12 +200,20 @@ class Message(TypedDict):
     status: MessageStatus
 
 
+class ChatScope(TypedDict, total=False):
+    """(extension) The part of the library a chat draws on: a folder, chosen documents, or both."""
+
+    folder: str | None
+    document_ids: list[str] | None
+
+
 class Chat(TypedDict):
     id: str
     title: str
     created_at: str
     updated_at: str
     message_count: int
+    scope: ChatScope | None
 
 
 def encode(frame_type: str, data: dict[str, Any] | Any) -> str:

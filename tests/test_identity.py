@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+import two_users
 from tornado.httpclient import HTTPClientError
 
 from studymate_jupyter.identity import default_owner_id
@@ -86,15 +87,7 @@ async def test_rest_without_a_token_is_refused_with_json(jp_fetch):
 class TestTwoUsers:
     @pytest.fixture
     def jp_server_config(self, studymate_db):
-        from two_users import TwoUsers
-
-        return {
-            "ServerApp": {
-                "jpserver_extensions": {"studymate_jupyter": True},
-                "identity_provider_class": TwoUsers,
-            },
-            "StudyMate": {"db_url": f"sqlite:///{studymate_db}"},
-        }
+        return two_users.server_config(studymate_db)
 
     @pytest.fixture
     def as_user(self, jp_ws_fetch, jp_fetch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -20,6 +21,12 @@ class TwoUsers(IdentityProvider):  # type: ignore[misc]
         return None if name is None else User(username=name, name=name, display_name=name.title())
 
 
-def config() -> dict[str, Any]:
-    """`jp_server_config` entries that install it."""
-    return {"identity_provider_class": TwoUsers}
+def server_config(db_path: Path) -> dict[str, Any]:
+    """A `jp_server_config` with StudyMate behind this provider."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"studymate_jupyter": True},
+            "identity_provider_class": TwoUsers,
+        },
+        "StudyMate": {"db_url": f"sqlite:///{db_path}"},
+    }

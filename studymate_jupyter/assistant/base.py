@@ -5,8 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..protocol import Citation, Role
+
+if TYPE_CHECKING:
+    from ..library.retrieval import Hit, Scope
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Question:
     chat_id: str
     text: str
     history: list[Turn] = field(default_factory=list)
+    # The part of the library the chat draws on (None: all of it).
+    scope: Scope | None = None
 
 
 @dataclass
@@ -48,3 +54,17 @@ class Assistant(ABC):
 
     async def close(self) -> None:  # noqa: B027  # optional hook, most providers hold nothing
         """Release connections or workers the provider holds."""
+
+
+def citation_of(hit: Hit) -> Citation:
+    """The CitationResponse for a retrieved passage."""
+    return {
+        "document_id": hit.document_id,
+        "chunk_id": hit.chunk_id,
+        "filename": hit.filename,
+        "path": hit.path,
+        "page_start": hit.page_start,
+        "page_end": hit.page_end,
+        "score": hit.score,
+        "anchor": hit.anchor,
+    }

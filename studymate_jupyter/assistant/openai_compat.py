@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .base import Answer, Assistant, Question
+from .base import Answer, Assistant, Question, citation_of
+
+if TYPE_CHECKING:
+    from ..library.service import LibraryService
+    from ..protocol import Citation
 
 SYSTEM_PROMPT = (
     "You are StudyMate, a study assistant. Answer the student's question clearly and briefly."
 )
+SOURCES_PROMPT = (
+    "Answer only from these numbered passages of the student's course material. After each "
+    "statement, cite its passage as [n]. If they do not answer the question, say so.\n\n"
+)
+PASSAGES = 5
 
 
 class ProviderError(Exception):
@@ -25,17 +34,36 @@ class OpenAICompatibleAssistant(Assistant):
 
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 120) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 120,
+        library: LibraryService | None = None,
+    ) -> None:
+        self.library = library
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
 
     async def answer(self, question: Question) -> Answer:
-        messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM_PROMPT}]
+        system = SYSTEM_PROMPT
+        citations: list[Citation] = []
+        if self.library is not None:
+            hits = await self.library.search(
+                question.user_id, question.text, PASSAGES, question.scope
+            )
+            if hits:
+                numbered = "\n\n".join(f"[{n}] {h.text}" for n, h in enumerate(hits, start=1))
+                system = f"{SYSTEM_PROMPT}\n\n{SOURCES_PROMPT}{numbered}"
+                citations = [citation_of(h) for h in hits]
+        messages: list[dict[str, str]] = [{"role": "system", "content": system}]
         messages += [{"role": t.role, "content": t.content} for t in question.history]
         messages.append({"role": "user", "content": question.text})
-        return Answer(pieces=self._stream({"model": self.model, "messages": messages}))
+        body = {"model": self.model, "messages": messages}
+        return Answer(pieces=self._stream(body), citations=citations)
 
     async def _stream(self, body: dict[str, Any]) -> AsyncIterator[str]:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()

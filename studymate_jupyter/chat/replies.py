@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..assistant import Assistant, Question, Turn
-from ..protocol import Citation, Message, MessageStatus, encode
+from ..library.retrieval import Scope
+from ..protocol import Chat, Citation, Message, MessageStatus, encode
 from ..store import chats as repo
 from ..store.db import Database
 from .hub import Hub, Peer
@@ -140,13 +141,16 @@ class Replies:
 
     async def _reply(self, job: Job) -> None:
         chat_id = job.chat_id
-        history = await self.db.read(
-            lambda s: repo.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS)
+        history, chat = await self.db.read(
+            lambda s: (
+                repo.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS),
+                repo.get_chat(s, job.user_id, chat_id),
+            )
         )
         started = await self.db.write(
             lambda s: repo.start_assistant_message(s, job.user_id, chat_id)
         )
-        if started is None or history is None:
+        if started is None or history is None or chat is None:
             return  # the chat was deleted before its turn came
         live = LiveReply(job.user_id, started)
         self.live[chat_id] = live
@@ -154,7 +158,9 @@ class Replies:
         status: MessageStatus = "complete"
         try:
             turns = [Turn(m["role"], m["content"]) for m in history.messages if m["content"]]
-            question = Question(job.user_id, chat_id, job.text, turns[-HISTORY_TURNS:])
+            question = Question(
+                job.user_id, chat_id, job.text, turns[-HISTORY_TURNS:], scope_of(chat)
+            )
             answer = await self.assistant.answer(question)
             live.message["citations"] = answer.citations
             async for piece in answer.pieces:
@@ -243,3 +249,11 @@ class Replies:
                 "is_typing": is_typing,
             },
         )
+
+
+def scope_of(chat: Chat) -> Scope | None:
+    scope = chat.get("scope")
+    if not scope:
+        return None
+    ids = scope.get("document_ids")
+    return Scope(scope.get("folder"), tuple(ids) if ids is not None else None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..protocol import Chat, Message, ProtocolError, encode
+from ..protocol import Chat, ChatScope, Message, ProtocolError, encode
 from ..store import chats as repo
 from ..store.db import Database
 from .hub import Hub, Peer
@@ -30,8 +30,19 @@ class ChatService:
         self._announce("chat_created", user_id, chat)
         return chat
 
-    async def rename_chat(self, user_id: str, chat_id: str, title: str) -> Chat:
-        chat = _found(await self.db.write(lambda s: repo.rename_chat(s, user_id, chat_id, title)))
+    async def update_chat(
+        self,
+        user_id: str,
+        chat_id: str,
+        title: str | None = None,
+        scope: ChatScope | None = None,
+        clear_scope: bool = False,
+    ) -> Chat:
+        chat = _found(
+            await self.db.write(
+                lambda s: repo.update_chat(s, user_id, chat_id, title, scope, clear_scope)
+            )
+        )
         self._announce("chat_updated", user_id, chat)
         return chat
 

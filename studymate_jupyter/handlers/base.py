@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..chat.service import ChatService
 from ..identity import Identity
+from ..library.service import LibraryService
 from ..protocol import ErrorCode, ProtocolError
 
 AUTH_RESOURCE = "studymate"
@@ -41,6 +42,7 @@ class Services:
     """Everything the app builds once and hands to each handler."""
 
     chats: ChatService
+    library: LibraryService
     identity: Identity
     limits: Limits
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
 from ..export import EXPORTERS
-from ..protocol import DEFAULT_PAGE, MAX_PAGE, ProtocolError
+from ..protocol import DEFAULT_PAGE, MAX_PAGE, ChatScope, ProtocolError
 from .base import StudyMateHandler
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -20,9 +20,19 @@ class NewChat(BaseModel):
     title: Title = "New chat"
 
 
+class ScopeBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    folder: Annotated[str, Field(max_length=1000)] | None = None
+    document_ids: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None
+    ) = None
+
+
 class ChatPatch(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    title: Title
+    title: Title | None = None
+    # null clears the scope (the whole library again); absent leaves it as it is.
+    scope: ScopeBody | None = None
 
 
 class MeHandler(StudyMateHandler):
@@ -59,7 +69,19 @@ class ChatHandler(StudyMateHandler):
     @authorized
     async def patch(self, chat_id: str) -> None:
         body = self.parse_body(ChatPatch)
-        self.write_json(await self.services.chats.rename_chat(self.user_id, chat_id, body.title))
+        if not body.model_fields_set:
+            raise ProtocolError("bad_request", "nothing to change: give a title or a scope")
+        scope: ChatScope | None = None
+        if body.scope is not None:
+            scope = {"folder": body.scope.folder, "document_ids": body.scope.document_ids}
+        chat = await self.services.chats.update_chat(
+            self.user_id,
+            chat_id,
+            title=body.title,
+            scope=scope,
+            clear_scope="scope" in body.model_fields_set and body.scope is None,
+        )
+        self.write_json(chat)
 
     @web.authenticated
     @authorized

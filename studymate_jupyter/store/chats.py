@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..protocol import Chat, Citation, Message, MessageStatus, Role
+from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role
 from .models import ChatRow, MessageRow
 
 TITLE_LENGTH = 60
@@ -42,6 +42,7 @@ def chat_dict(row: ChatRow) -> Chat:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "message_count": row.message_count,
+        "scope": json.loads(row.scope) if row.scope else None,
     }
 
 
@@ -95,11 +96,22 @@ def list_chats(session: Session, user_id: str) -> list[Chat]:
     return [chat_dict(row) for row in rows]
 
 
-def rename_chat(session: Session, user_id: str, chat_id: str, title: str) -> Chat | None:
+def update_chat(
+    session: Session,
+    user_id: str,
+    chat_id: str,
+    title: str | None = None,
+    scope: ChatScope | None = None,
+    clear_scope: bool = False,
+) -> Chat | None:
+    """Rename a chat and/or set (or clear) the part of the library it draws on."""
     row = _owned_chat(session, user_id, chat_id)
     if row is None:
         return None
-    row.title = title
+    if title is not None:
+        row.title = title
+    if scope is not None or clear_scope:
+        row.scope = json.dumps(scope) if scope else None
     row.updated_at = now()
     session.flush()
     return chat_dict(row)

@@ -35,6 +35,58 @@ STEPS: list[list[str]] = [
         )""",
         "CREATE INDEX ix_messages_chat_seq ON messages (chat_id, seq)",
     ],
+    # 2: the study library. Rows are retired, not deleted, so a citation can still show the
+    # passage it quoted after its file changed or left the library.
+    [
+        """CREATE TABLE documents (
+            id VARCHAR(64) PRIMARY KEY,
+            user_id VARCHAR(255) NOT NULL,
+            path TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            kind VARCHAR(16) NOT NULL,
+            status VARCHAR(16) NOT NULL,
+            error TEXT,
+            progress REAL NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            size INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            removed_at TEXT
+        )""",
+        "CREATE INDEX ix_documents_user_path ON documents (user_id, path)",
+        """CREATE TABLE chunks (
+            rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+            id VARCHAR(64) NOT NULL UNIQUE,
+            document_id VARCHAR(64) NOT NULL REFERENCES documents (id),
+            user_id VARCHAR(255) NOT NULL,
+            sha256 TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            page_start INTEGER NOT NULL,
+            page_end INTEGER NOT NULL,
+            char_start INTEGER NOT NULL,
+            char_end INTEGER NOT NULL,
+            anchor TEXT,
+            heading TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX ix_chunks_document ON chunks (document_id, retired)",
+        # Search text only; rowid = chunks.rowid. Retired chunks are removed from it.
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            heading, body, tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+    ],
+    # 3: dense vectors for the optional hybrid retriever (library/embeddings.py): rowid =
+    # chunks.rowid, vector = float32 little-endian bytes, L2-normalized. Empty (and unused)
+    # with the default bm25 retriever.
+    [
+        """CREATE TABLE chunk_vectors (
+            rowid INTEGER PRIMARY KEY,
+            vector BLOB NOT NULL
+        )""",
+    ],
 ]
 
 

@@ -44,3 +44,46 @@ class MessageRow(Base):
     # still shows its source after the document changes or goes away.
     citations: Mapped[str] = mapped_column(default="[]")
     created_at: Mapped[str]
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    # Relative to the server's root_dir, with forward slashes.
+    path: Mapped[str]
+    filename: Mapped[str]
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(default=None)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    pages: Mapped[int] = mapped_column(default=0)
+    chunks: Mapped[int] = mapped_column(default=0)
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(default="")
+    created_at: Mapped[str]
+    updated_at: Mapped[str]
+    # Set when the user removes it: the row stays so old citations can still be explained.
+    removed_at: Mapped[str | None] = mapped_column(default=None)
+
+
+class ChunkRow(Base):
+    __tablename__ = "chunks"
+
+    rowid: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    user_id: Mapped[str] = mapped_column(String(255))
+    # The document's content hash when this chunk was cut: a citation of an older hash
+    # points at a source that has changed since.
+    sha256: Mapped[str]
+    seq: Mapped[int]
+    page_start: Mapped[int]
+    page_end: Mapped[int]
+    char_start: Mapped[int]
+    char_end: Mapped[int]
+    anchor: Mapped[str | None] = mapped_column(default=None)
+    heading: Mapped[str] = mapped_column(default="")
+    text: Mapped[str]
+    retired: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,77 @@
+"""REST endpoints of the study library: documents, cited passages, search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from jupyter_server.auth.decorator import authorized
+from pydantic import BaseModel, ConfigDict, Field
+from tornado import web
+
+from ..assistant.base import citation_of
+from ..protocol import ProtocolError
+from .base import StudyMateHandler
+
+DOCUMENT_ID = r"(?P<document_id>[\w-]{1,64})"
+MAX_RESULTS = 50
+SNIPPET = 300
+
+
+class NewDocument(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    path: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class DocumentsHandler(StudyMateHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json({"documents": await self.services.library.list_documents(self.user_id)})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse_body(NewDocument)
+        document = await self.services.library.add(self.user_id, body.path)
+        self.write_json(document, status=202 if document["status"] != "ready" else 200)
+
+
+class DocumentHandler(StudyMateHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str) -> None:
+        self.write_json(await self.services.library.get(self.user_id, document_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, document_id: str) -> None:
+        await self.services.library.remove(self.user_id, document_id)
+        self.set_status(204)
+        self.finish()
+
+
+class PassageHandler(StudyMateHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, document_id: str, chunk_id: str) -> None:
+        self.write_json(await self.services.library.passage(self.user_id, document_id, chunk_id))
+
+
+class SearchHandler(StudyMateHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        question = self.get_query_argument("q", "")
+        raw_k = self.get_query_argument("k", "5")
+        if not raw_k.isdigit() or not 1 <= int(raw_k) <= MAX_RESULTS:
+            raise ProtocolError("bad_request", f"k must be an integer from 1 to {MAX_RESULTS}")
+        if len(question) > 4096:
+            raise ProtocolError("too_large", "the question is too long")
+        hits = await self.services.library.search(self.user_id, question, int(raw_k))
+        results = []
+        for hit in hits:
+            snippet = " ".join(hit.text.split())
+            if len(snippet) > SNIPPET:
+                snippet = snippet[:SNIPPET].rsplit(" ", 1)[0] + " …"
+            results.append({**citation_of(hit), "snippet": snippet})
+        self.write_json({"results": results})

@@ -1,0 +1,157 @@
+"""Retrieval as a swappable part: index chunks, find the passages that answer a question."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from .fts import BM25_WEIGHTS, OVERFETCH, Located, distinct_places
+from .query import build_match_query
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from .chunking import Chunk
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of a user's library a chat draws on; both None means all of it."""
+
+    folder: str | None = None
+    document_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage that matched, with where it is and how well it matched (higher is better)."""
+
+    rowid: int
+    chunk_id: str
+    document_id: str
+    filename: str
+    path: str
+    page_start: int
+    page_end: int
+    anchor: str | None
+    heading: str
+    text: str
+    score: float
+
+
+class Retriever(ABC):
+    """Ranks a user's chunks for a question. Runs on database threads, inside a session."""
+
+    name: str = ""
+
+    def prepare(self, chunks: list[Chunk]) -> object:
+        """Slow work for `index` (embedding, say), done on a worker thread before the write.
+
+        The database writer is shared with every chat, so nothing slow may run inside it.
+        """
+        return None
+
+    @abstractmethod
+    def index(
+        self, session: Session, rowids: list[int], chunks: list[Chunk], prepared: object
+    ) -> None:
+        """Make freshly stored chunks searchable, inside the (short) write that stored them."""
+
+    @abstractmethod
+    def unindex(self, session: Session, rowids: list[int]) -> None:
+        """Forget retired chunks (their rows stay for citations)."""
+
+    @abstractmethod
+    def search(
+        self, session: Session, user_id: str, question: str, k: int, scope: Scope | None
+    ) -> list[Hit]:
+        """The k best passages, best first, in k different places."""
+
+
+_HIT_COLUMNS = """c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start, c.page_end,
+    c.anchor, c.heading, c.text"""
+
+
+def scope_sql(scope: Scope | None, params: dict[str, object]) -> str:
+    """SQL conditions on documents `d` for a scope, filling `params`."""
+    if scope is None:
+        return ""
+    sql = ""
+    if scope.folder:
+        folder = scope.folder.strip("/")
+        for special in ("\\", "%", "_"):
+            folder = folder.replace(special, "\\" + special)
+        params["folder"] = folder + "/%"
+        sql += " AND d.path LIKE :folder ESCAPE '\\'"
+    if scope.document_ids is not None:
+        params["document_ids"] = json.dumps(list(scope.document_ids))
+        sql += " AND d.id IN (SELECT value FROM json_each(:document_ids))"
+    return sql
+
+
+def hit_from_row(row: Any, score: float) -> Hit:
+    """A Hit from a row selected with _HIT_COLUMNS first."""
+    rowid, chunk_id, document_id, filename, path, start, end, anchor, heading, body = row[:10]
+    return Hit(
+        int(rowid), chunk_id, document_id, filename, path, start, end, anchor, heading, body, score
+    )
+
+
+def keep_distinct(hits: list[Hit], k: int) -> list[Hit]:
+    """Overlapping windows repeat a page: keep the best hit per page range."""
+    located = [
+        Located(i, h.score, h.document_id, h.page_start, h.page_end) for i, h in enumerate(hits)
+    ]
+    return [hits[place.rowid] for place in distinct_places(located, k)]
+
+
+class Bm25Retriever(Retriever):
+    """The default: SQLite FTS5 with bm25 ranking, in the same database, no network."""
+
+    name = "bm25"
+
+    def index(
+        self, session: Session, rowids: list[int], chunks: list[Chunk], prepared: object
+    ) -> None:
+        session.execute(
+            text("INSERT INTO chunks_fts (rowid, heading, body) VALUES (:rowid, :heading, :body)"),
+            [
+                {"rowid": rowid, "heading": chunk.heading, "body": chunk.text}
+                for rowid, chunk in zip(rowids, chunks, strict=True)
+            ],
+        )
+
+    def unindex(self, session: Session, rowids: list[int]) -> None:
+        if rowids:
+            session.execute(
+                text("DELETE FROM chunks_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+                {"ids": json.dumps(rowids)},
+            )
+
+    def search(
+        self, session: Session, user_id: str, question: str, k: int, scope: Scope | None
+    ) -> list[Hit]:
+        expression = build_match_query(question)
+        if expression is None:
+            return []
+        weights = ", ".join(map(str, BM25_WEIGHTS))
+        params: dict[str, object] = {"q": expression, "user": user_id, "n": k * OVERFETCH}
+        rows = session.execute(
+            text(
+                f"""SELECT {_HIT_COLUMNS}, bm25(chunks_fts, {weights}) AS rank
+                FROM chunks_fts
+                JOIN chunks c ON c.rowid = chunks_fts.rowid
+                JOIN documents d ON d.id = c.document_id
+                WHERE chunks_fts MATCH :q AND c.user_id = :user AND c.retired = 0
+                  AND d.removed_at IS NULL {scope_sql(scope, params)}
+                ORDER BY rank LIMIT :n"""
+            ),
+            params,
+        ).all()
+        # bm25() is lower-is-better and negative; citations show a positive relevance.
+        hits = [hit_from_row(row, round(-row[-1], 4)) for row in rows]
+        return keep_distinct(hits, k)

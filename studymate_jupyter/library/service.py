@@ -1,0 +1,230 @@
+"""The study library: add files from the server root, index them in the background, search."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from ..protocol import Document, DocumentStatus, Passage, ProtocolError, encode
+from ..store import library as repo
+from .chunking import chunk_document
+from .errors import IngestError
+from .parsers import SUPPORTED_SUFFIXES, kind_for
+from .worker import parse_document
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..chat.hub import Hub
+    from ..store.db import Database
+    from .retrieval import Hit, Retriever, Scope
+
+log = logging.getLogger("studymate.library")
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_bytes: int
+    timeout: float
+    max_memory: int
+
+
+@dataclass(frozen=True)
+class Job:
+    user_id: str
+    document_id: str
+    path: Path
+    sha256: str
+
+
+class LibraryService:
+    """Owns ingestion (one document at a time, off the event loop) and search."""
+
+    def __init__(
+        self, db: Database, hub: Hub, root_dir: Path, retriever: Retriever, limits: IngestLimits
+    ) -> None:
+        self.db = db
+        self.hub = hub
+        self.root = root_dir.resolve()
+        self.retriever = retriever
+        self.limits = limits
+        self._jobs: asyncio.Queue[Job] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    # ---- paths -------------------------------------------------------------------------------
+
+    def resolve(self, relative: str) -> tuple[str, Path]:
+        """(normalized relative path, real file) for a path the user gave, or ProtocolError."""
+        if not relative.strip() or "\x00" in relative:
+            raise ProtocolError("bad_request", "path is empty")
+        rel = PurePosixPath(relative.replace("\\", "/"))
+        if rel.is_absolute() or ".." in rel.parts:
+            raise ProtocolError("forbidden", "path must stay inside the server's root directory")
+        if any(part.startswith(".") for part in rel.parts):
+            raise ProtocolError("forbidden", "hidden files and folders are not added")
+        if rel.suffix.lower() not in SUPPORTED_SUFFIXES:
+            kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+            raise ProtocolError("bad_request", f"unsupported file type; supported: {kinds}")
+        try:
+            real = (self.root / rel).resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise ProtocolError("not_found", "no such file") from None
+        if not real.is_relative_to(self.root):
+            # A symlink that leads out of the root.
+            raise ProtocolError("forbidden", "path must stay inside the server's root directory")
+        if not real.is_file():
+            raise ProtocolError("bad_request", "not a file")
+        return rel.as_posix(), real
+
+    # ---- documents ---------------------------------------------------------------------------
+
+    async def add(self, user_id: str, relative: str) -> Document:
+        """Add (or re-add) a file; indexing continues in the background."""
+        path, real = self.resolve(relative)
+        size, sha256 = await asyncio.to_thread(_size_and_hash, real)
+        kind = kind_for(real)
+        upserted = await self.db.write(
+            lambda s: repo.upsert_document(s, user_id, path, kind, size, sha256)
+        )
+        document = upserted.document
+        if upserted.change != "unchanged":
+            self._announce(user_id, document)
+            self._enqueue(Job(user_id, document["id"], real, sha256))
+        return document
+
+    async def list_documents(self, user_id: str) -> list[Document]:
+        return await self.db.read(lambda s: repo.list_documents(s, user_id))
+
+    async def get(self, user_id: str, document_id: str) -> Document:
+        document = await self.db.read(lambda s: repo.get_document(s, user_id, document_id))
+        if document is None:
+            raise ProtocolError("not_found", "no such document")
+        return document
+
+    async def remove(self, user_id: str, document_id: str) -> None:
+        def remove(session: Session) -> bool:
+            rowids = repo.remove_document(session, user_id, document_id)
+            if rowids is None:
+                return False
+            self.retriever.unindex(session, rowids)
+            return True
+
+        if not await self.db.write(remove):
+            raise ProtocolError("not_found", "no such document")
+        self.hub.to_user(
+            user_id, encode("library", {"event": "removed", "document_id": document_id})
+        )
+
+    async def passage(self, user_id: str, document_id: str, chunk_id: str) -> Passage:
+        found = await self.db.read(lambda s: repo.get_passage(s, user_id, document_id, chunk_id))
+        if found is None:
+            raise ProtocolError("not_found", "no such passage")
+        return found
+
+    async def search(
+        self, user_id: str, question: str, k: int, scope: Scope | None = None
+    ) -> list[Hit]:
+        return await self.db.read(lambda s: self.retriever.search(s, user_id, question, k, scope))
+
+    async def has_documents(self, user_id: str) -> bool:
+        return await self.db.read(lambda s: repo.count_ready(s, user_id)) > 0
+
+    # ---- ingestion ---------------------------------------------------------------------------
+
+    def resume(self) -> None:
+        """Queue again what a stopped server left queued or indexing."""
+        for user_id, document_id, path, sha256 in self.db.read_sync(repo.pending_documents):
+            self._enqueue(Job(user_id, document_id, self.root / path, sha256))
+
+    def _enqueue(self, job: Job) -> None:
+        if self._jobs is None:
+            self._jobs = asyncio.Queue()
+        self._jobs.put_nowait(job)
+        self.idle.clear()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_event_loop().create_task(self._work(self._jobs))
+
+    async def _work(self, jobs: asyncio.Queue[Job]) -> None:
+        while not jobs.empty():
+            job = jobs.get_nowait()
+            try:
+                await self._ingest(job)
+            except Exception as exc:
+                log.error("indexing a document failed: %s", type(exc).__name__)
+                await self._set(job, "failed", error="the document could not be indexed")
+        self.idle.set()
+
+    async def _ingest(self, job: Job) -> None:
+        if await self._set(job, "indexing", progress=0.05) is None:
+            return  # removed while it waited
+        limits = self.limits
+        try:
+            parsed = await asyncio.to_thread(
+                parse_document,
+                job.path,
+                max_bytes=limits.max_bytes,
+                timeout=limits.timeout,
+                max_memory=limits.max_memory,
+            )
+        except IngestError as exc:
+            await self._set(job, "failed", error=exc.reason)
+            return
+        await self._set(job, "indexing", progress=0.5, pages=parsed.pages)
+        chunks = await asyncio.to_thread(chunk_document, parsed)
+        prepared = await asyncio.to_thread(self.retriever.prepare, chunks)
+
+        def store(session: Session) -> Document | None:
+            replaced = repo.replace_chunks(
+                session, job.document_id, job.sha256, parsed.pages, chunks
+            )
+            if replaced is None:
+                return None
+            self.retriever.unindex(session, replaced.retired)
+            self.retriever.index(session, replaced.added, chunks, prepared)
+            return replaced.document
+
+        document = await self.db.write(store)
+        if document is not None:
+            self._announce(job.user_id, document)
+
+    async def _set(
+        self,
+        job: Job,
+        status: DocumentStatus,
+        *,
+        progress: float = 0.0,
+        error: str | None = None,
+        pages: int | None = None,
+    ) -> Document | None:
+        document = await self.db.write(
+            lambda s: repo.set_status(
+                s, job.document_id, status, progress=progress, error=error, pages=pages
+            )
+        )
+        if document is not None:
+            self._announce(job.user_id, document)
+        return document
+
+    def _announce(self, user_id: str, document: Document) -> None:
+        self.hub.to_user(user_id, encode("library", {"event": "updated", "document": document}))
+
+    async def shutdown(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+
+def _size_and_hash(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
