@@ -17,6 +17,7 @@ from .assistant.openai_compat import OpenAICompatibleAssistant
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
+from .core import Core
 from .handlers import library, rest
 from .handlers.base import Limits, Services
 from .handlers.library import DOCUMENT_ID
@@ -164,40 +165,43 @@ class StudyMate(ExtensionApp):
             choice = "studymate_jupyter.library.embeddings:HybridRetriever"
         return cast("Retriever", _load(choice, Retriever, "retriever")())
 
-    def initialize_settings(self) -> None:
-        self.db = Database(
+    def build_core(self, root_dir: Path) -> Core:
+        """The services, on this app's settings. The server and in-process clients share it."""
+        db = Database(
             self.database_url(),
             synchronous=self.synchronous,  # type: ignore[arg-type]  # Enum trait: NORMAL|FULL
             busy_timeout_ms=self.busy_timeout,
         )
-        interrupted = self.db.write_sync(repo.fail_interrupted_replies)
-        if interrupted:
-            self.log.warning(
-                "StudyMate: %d reply(s) cut off by a stop were marked as failed", interrupted
-            )
-        self.hub = Hub()
-        assert self.serverapp is not None  # set before initialize_settings runs
-        self.library = LibraryService(
-            self.db,
-            self.hub,
-            Path(self.serverapp.root_dir),
+        hub = Hub()
+        library = LibraryService(
+            db,
+            hub,
+            root_dir,
             self.make_retriever(),
             IngestLimits(
                 int(self.max_document_bytes), float(self.parse_timeout), int(self.parse_memory)
             ),
         )
-        self.replies = Replies(
-            self.db,
-            self.hub,
-            self.make_assistant(self.library),
-            frame_interval=1 / self.stream_frame_rate,
+        replies = Replies(
+            db, hub, self.make_assistant(library), frame_interval=1 / self.stream_frame_rate
         )
+        return Core(db, hub, library, replies, ChatService(db, hub, replies))
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None  # set before initialize_settings runs
+        self.core = core = self.build_core(Path(self.serverapp.root_dir))
+        # Only the server marks interrupted replies: it is the one that was streaming them.
+        interrupted = core.db.write_sync(repo.fail_interrupted_replies)
+        if interrupted:
+            self.log.warning(
+                "StudyMate: %d reply(s) cut off by a stop were marked as failed", interrupted
+            )
         single = self.single_user
         if single is None:
             single = not names_users(self.serverapp.identity_provider)
         self.services = Services(
-            chats=ChatService(self.db, self.hub, self.replies),
-            library=self.library,
+            chats=core.chats,
+            library=core.library,
             identity=Identity(str(self.owner_id), bool(single)),
             limits=Limits(
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
@@ -229,13 +233,10 @@ class StudyMate(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await super()._start_jupyter_server_extension(serverapp)  # type: ignore[no-untyped-call]
         # Documents a stopped server left half-indexed are indexed again.
-        self.library.resume()
+        self.core.library.resume()
 
     async def stop_extension(self) -> None:
-        await self.library.shutdown()
-        await self.replies.shutdown()
-        await self.replies.assistant.close()
-        self.db.close()
+        await self.core.close()
 
 
 def _load(spec: str, base: type, trait: str) -> Any:
