@@ -1,0 +1,116 @@
+"""`python -m bench [--quick]`: run every figure, print the table, write the JSON results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import history, persistence, retrieval, roundtrip, streaming
+from .report import Row, table
+from .servers import REPO, BareEcho
+from .sizes import FULL, QUICK, Sizes
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+FIGURES = ("1", "2", "3", "4", "5", "6")
+
+
+def raise_fd_limit() -> int:
+    """Many connections need many descriptors: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def git_revision() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+        )
+        return out.stdout.strip()
+    except OSError:
+        return ""
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict[str, Any]:
+    """Run the chosen figures; the result document (also what latest.json holds)."""
+    raise_fd_limit()
+    started = time.monotonic()
+    rows: list[Row] = []
+    missing: list[tuple[str, str]] = []
+    if {"1", "2", "4"} & set(figures):
+        with BareEcho() as bare:
+            log("1-2. round trips, throughput, memory")
+            found, server = roundtrip.run(workdir, sizes, bare)
+            try:
+                rows += found
+                if "4" in figures:
+                    log("4. persistence")
+                    rows += persistence.run(workdir, sizes, server, bare)
+            finally:
+                server.stop()
+    if "3" in figures:
+        log("3. history")
+        rows += history.run(workdir, sizes)
+    if "5" in figures:
+        log("5. streaming")
+        rows += streaming.run(workdir, sizes)
+    if "6" in figures:
+        found, not_measured = retrieval.run(workdir, sizes)
+        rows += found
+        missing += not_measured
+    rows.sort(key=lambda row: row.section)
+    return {
+        "meta": {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "revision": git_revision(),
+            "python": platform.python_version(),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+            "seconds": round(time.monotonic() - started, 1),
+            "sizes": sizes.as_dict(),
+        },
+        "figures": [row.as_dict() for row in rows],
+        "not_measured": [{"section": s, "reason": r} for s, r in missing],
+        "table": table(rows, missing),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under two minutes")
+    parser.add_argument(
+        "--only", default=",".join(FIGURES), help="figures to run, e.g. 1,2 (default: all)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"default: {RESULTS}")
+    args = parser.parse_args(argv)
+    figures = tuple(f.strip() for f in args.only.split(",") if f.strip())
+    sizes = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="studymate-bench-") as tmp:
+        result = run(sizes, Path(tmp), figures)
+    result["meta"]["command"] = " ".join(["python -m bench", *(argv or sys.argv[1:])])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(result["table"])
+    print(
+        f"\n{result['meta']['date']} · {result['meta']['machine']} · "
+        f"{result['meta']['seconds']} s · written to {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""How big and how long each figure runs: the full run, `--quick`, and the smoke test's tiny."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sizes:
+    reps: int  # repetitions of each timed figure (median, min and max are over these)
+    typing_samples: int  # round trips per repetition, 1 client
+    typing_interval: float  # seconds between sends (same pacing for StudyMate and bare)
+    message_samples: int
+    message_interval: float
+    message_bytes: int  # content bytes of a user message
+    conn_counts: tuple[int, ...]  # concurrent connections for throughput; the first for memory
+    throughput_seconds: float
+    processes: int  # load-generator processes for the many-connection figures
+    writers: int  # concurrent writers for persistence
+    persist_seconds: float
+    history_total: int  # messages in the database
+    history_chat: int  # messages in the chat whose last page is loaded
+    history_samples: int
+    history_limit: int
+    stream_pieces: int  # pieces the fake model streams
+    stream_delay: float  # seconds between pieces
+    stream_reps: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Sizes(
+    reps=5,
+    typing_samples=1000,
+    typing_interval=0.005,
+    message_samples=300,
+    message_interval=0.02,
+    message_bytes=64,
+    conn_counts=(1000, 100),
+    throughput_seconds=4.0,
+    processes=2,
+    writers=50,
+    persist_seconds=4.0,
+    history_total=1_000_000,
+    history_chat=100_000,
+    history_samples=300,
+    history_limit=100,
+    stream_pieces=2000,
+    stream_delay=0.002,
+    stream_reps=3,
+)
+
+QUICK = replace(
+    FULL,
+    reps=3,
+    typing_samples=200,
+    message_samples=60,
+    conn_counts=(400, 100),
+    throughput_seconds=1.5,
+    persist_seconds=1.5,
+    history_total=100_000,
+    history_chat=10_000,
+    history_samples=100,
+    stream_pieces=500,
+    stream_reps=2,
+)
+
+# For the smoke test: the same code through the real servers, at sizes that take seconds.
+TINY = replace(
+    QUICK,
+    reps=1,
+    typing_samples=5,
+    message_samples=3,
+    typing_interval=0.001,
+    message_interval=0.001,
+    conn_counts=(4,),
+    throughput_seconds=0.3,
+    processes=1,
+    writers=3,
+    persist_seconds=0.3,
+    history_total=2_000,
+    history_chat=300,
+    history_samples=5,
+    stream_pieces=30,
+    stream_delay=0.001,
+    stream_reps=1,
+)
