@@ -1,0 +1,179 @@
+"""`studymate add PATH…`: add files, folders or globs to the library, with a progress bar.
+
+With a running server (found as the Python client finds it) the files go through its REST API,
+so every connected client sees the progress; without one, through the same service layer in
+this process, on the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from .parsers import SUPPORTED_SUFFIXES
+
+if TYPE_CHECKING:
+    from ..protocol import Document
+
+POLL_SECONDS = 0.25
+TERMINAL = ("ready", "failed")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "add",
+        help="add files, folders or globs to the StudyMate library",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", help="files, folders (searched recursively), globs")
+    parser.add_argument("--url", help="the Jupyter server (default: discover the running one)")
+    parser.add_argument("--token", help="its token (default: STUDYMATE_TOKEN / JUPYTER_TOKEN)")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="index in this process even if a server runs (it must share the database)",
+    )
+    parser.add_argument(
+        "--root", default=".", help="the server root the paths are relative to (default: .)"
+    )
+    parser.set_defaults(handler=lambda args: asyncio.run(add(args)))
+
+
+def expand(patterns: list[str]) -> list[Path]:
+    """Files named by paths, folders (recursively) and globs, supported and not hidden."""
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        matches = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
+        for match in map(Path, matches):
+            candidates = sorted(match.rglob("*")) if match.is_dir() else [match]
+            for path in candidates:
+                hidden = any(part.startswith(".") for part in path.parts if part not in (".", ".."))
+                if path.suffix.lower() in SUPPORTED_SUFFIXES and not hidden:
+                    found[path] = None
+            if not match.exists():
+                found[match] = None  # let the server say it is missing
+    return list(found)
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return path.as_posix()  # outside the root: the server refuses it with its reason
+
+
+async def add(args: argparse.Namespace) -> int:
+    paths = expand(args.paths)
+    if not paths:
+        print("studymate add: no supported files (.pdf .md .txt .ipynb …) found", file=sys.stderr)
+        return 2
+    if not args.local:
+        remote = await _find_server(args)
+        if remote is not None:
+            rest, root = remote
+            return await _add_remote(rest, [relative_to_root(p, root) for p in paths])
+    root = Path(args.root)
+    return await _add_local(root, [relative_to_root(p, root) for p in paths])
+
+
+async def _find_server(args: argparse.Namespace) -> tuple[Any, Path] | None:
+    from ..client.discovery import ServerNotFound, resolve_server
+    from ..client.errors import StudyMateError
+    from ..client.rest import RestClient
+
+    try:
+        server = await resolve_server(args.url, args.token)
+        rest = RestClient(server)
+        await rest.me()
+    except (ServerNotFound, StudyMateError, ValueError):
+        if args.url:
+            raise
+        return None
+    return rest, _server_root(server.base_url, Path(args.root))
+
+
+def _server_root(base_url: str, default: Path) -> Path:
+    from jupyter_server.serverapp import list_running_servers
+
+    for info in list_running_servers():
+        if str(info.get("url", "")).rstrip("/") == base_url.rstrip("/"):
+            return Path(str(info.get("root_dir") or default))
+    return default
+
+
+async def _add_remote(rest: Any, paths: list[str]) -> int:
+    from ..client.errors import StudyMateError
+
+    documents: dict[str, Document] = {}
+    refused: dict[str, str] = {}
+    for path in paths:
+        try:
+            document = await rest.json("POST", "documents", {"path": path})
+            documents[document["id"]] = document
+        except StudyMateError as exc:
+            refused[path] = exc.message
+
+    async def poll() -> list[Document]:
+        listed = await rest.json("GET", "documents")
+        return [d for d in listed["documents"] if d["id"] in documents]
+
+    return await _follow(poll, len(paths), refused)
+
+
+async def _add_local(root: Path, paths: list[str]) -> int:
+    from ..local import LocalServer
+    from ..protocol import ProtocolError
+
+    server = LocalServer(root)
+    user = server.user_id
+    library = server.core.library
+    ids: set[str] = set()
+    refused: dict[str, str] = {}
+    try:
+        for path in paths:
+            try:
+                ids.add((await library.add(user, path))["id"])
+            except ProtocolError as exc:
+                refused[path] = exc.message
+
+        async def poll() -> list[Document]:
+            return [d for d in await library.list_documents(user) if d["id"] in ids]
+
+        return await _follow(poll, len(paths), refused)
+    finally:
+        await server.close()
+
+
+async def _follow(poll: Any, total: int, refused: dict[str, str]) -> int:
+    """Show progress until every accepted document is ready or failed; report failures."""
+    bar = tqdm(total=total, unit="file", desc="indexing", disable=None)
+    bar.update(len(refused))
+    done: set[str] = set()
+    while True:
+        documents: list[Document] = await poll()
+        for document in documents:
+            if document["status"] in TERMINAL and document["id"] not in done:
+                done.add(document["id"])
+                bar.update(1)
+                bar.set_postfix_str(document["filename"], refresh=False)
+        if len(done) == len(documents):
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    bar.close()
+    failed = {d["path"]: d["error"] or "failed" for d in documents if d["status"] == "failed"}
+    ready = [d for d in documents if d["status"] == "ready"]
+    for document in ready:
+        print(
+            f"ready   {document['path']} ({document['pages']} pages, {document['chunks']} passages)"
+        )
+    for path, reason in {**refused, **failed}.items():
+        print(f"failed  {path}: {reason}", file=sys.stderr)
+    return 0 if not refused and not failed else 1
