@@ -177,7 +177,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
             }
           }
           await contents.save(path, { type: 'notebook', format: 'json', content: nb });
-          await commands.execute('docmanager:open', { path });
+          if (docManager) {
+            // A transcript of Markdown cells: no kernel to start, no kernel picker to answer.
+            const widget = docManager.openOrReveal(path, 'Notebook', undefined, undefined, {
+              shouldStart: false,
+              canStart: true
+            });
+            if (widget) {
+              app.shell.activateById(widget.id);
+            }
+          } else {
+            await commands.execute('docmanager:open', { path });
+          }
         } catch (reason) {
           void showDialog({
             title: 'Export failed',

@@ -51,8 +51,9 @@ function onClickCapture(event: React.MouseEvent<HTMLElement>): void {
     return;
   }
   if (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'mailto:') {
-    if (url.hash && url.origin === window.location.origin && url.pathname === window.location.pathname) {
-      return; // an in-page anchor of the message: nothing to open
+    const here = window.location;
+    if (url.origin === here.origin && url.pathname === here.pathname && url.search === here.search) {
+      return; // an in-page anchor ("#", "#section"): nothing to open
     }
     window.open(url.href, '_blank', 'noopener,noreferrer');
   }
