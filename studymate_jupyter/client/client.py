@@ -556,6 +556,7 @@ class StudyMateClient:
     def _write(self, frame: ClientFrame) -> bool:
         if self._conn is None:
             return False
+        log.debug("-> %.300s", frame)
         try:
             written = self._conn.write_message(json.dumps(frame))
         except (WebSocketClosedError, StreamClosedError):
@@ -587,6 +588,7 @@ class StudyMateClient:
                     return
                 if isinstance(raw, bytes):
                     continue
+                log.debug("<- %.500s", raw)
                 try:
                     frame = json.loads(raw)
                 except ValueError:
