@@ -42,8 +42,11 @@ def git_revision() -> str:
         return ""
 
 
+STARTED = time.monotonic()
+
+
 def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(f"[{time.monotonic() - STARTED:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
 def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict[str, Any]:
@@ -70,9 +73,11 @@ def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict
         log("5. streaming")
         rows += streaming.run(workdir, sizes)
     if "6" in figures:
+        log("6. retrieval")
         found, not_measured = retrieval.run(workdir, sizes)
         rows += found
         missing += not_measured
+    log("done")
     rows.sort(key=lambda row: row.section)
     return {
         "meta": {

@@ -62,6 +62,11 @@ def message_frame(chat_id: str, message_id: str, content: str) -> str:
     return json.dumps({"type": "message", "data": {"chat_id": chat_id, "message": message}})
 
 
+def message_frame_new_chat(message_id: str, content: str) -> str:
+    message = {"id": message_id, "role": "user", "content": content}
+    return json.dumps({"type": "message", "data": {"message": message}})
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -253,6 +258,25 @@ class Session:
             out.append(time.perf_counter() - started)
             if len(reply["data"]["messages"]) != limit:
                 raise RuntimeError("history page is short")
+        return out
+
+    # -- retrieval: time from a question to the first piece of its answer --
+
+    async def first_piece(self, questions: list[str]) -> list[float]:
+        out: list[float] = []
+        conn = self.conns[0]
+        for question in questions:
+            started = time.perf_counter()
+            await conn.send(message_frame_new_chat(new_id(), question))
+            while True:
+                frame = await conn.recv_json()
+                if frame["type"] == "error":
+                    raise RuntimeError(f"server error: {frame['data']}")
+                message = frame["data"].get("message") if frame["type"] == "message" else None
+                if message and message["role"] == "assistant" and message["content"]:
+                    break
+            out.append(time.perf_counter() - started)
+            await self._until_reply_done(conn)
         return out
 
     # -- streaming: connection 0 asks; every connection counts the reply's bytes --

@@ -84,7 +84,7 @@ def run(workdir: Path, sizes: Sizes, sm: StudyMateServer, bare: BareEcho) -> lis
         for _ in range(sizes.reps):
             base.append(raw.rate(sizes.persist_seconds, content))
             for pool, rates in ((echoes, echo), (writers, ours)):
-                start = time.monotonic() + 1.0
+                start = time.monotonic() + 0.75
                 done = pool.run(
                     "throughput",
                     op="message",

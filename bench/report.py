@@ -115,5 +115,5 @@ def table(rows: list[Row], missing: list[tuple[str, str]]) -> str:
             f"| {ratio} | {row.target_text()} | {met} |"
         )
     for section, reason in missing:
-        lines.append(f"| {section} | not yet measured: {reason} | | | | |")
+        lines.append(f"| {section} | {reason} | | | | |")
     return "\n".join(lines)

@@ -109,7 +109,7 @@ def many_connection_rows(sm: StudyMateServer, bare: BareEcho, sizes: Sizes) -> l
                     (bare_pool, bare.pid, bare_rate, bare_cpu),
                     (ours_pool, sm.pid, ours_rate, ours_cpu),
                 ):
-                    start = time.monotonic() + 1.0
+                    start = time.monotonic() + 0.75
                     cpu_start = cpu_seconds(pid)
                     done = pool_.run(
                         "throughput",
@@ -120,7 +120,7 @@ def many_connection_rows(sm: StudyMateServer, bare: BareEcho, sizes: Sizes) -> l
                     )
                     rates.append(sum(done) / sizes.throughput_seconds)
                     # CPU over the whole run incl. warm-up: ≈ 1.0 means the server was the limit.
-                    elapsed = time.monotonic() - (start - 1.0)
+                    elapsed = time.monotonic() - (start - 0.75)
                     cpu.append((cpu_seconds(pid) - cpu_start) / elapsed)
         finally:
             ours_pool.close()

@@ -26,6 +26,10 @@ class Sizes:
     stream_pieces: int  # pieces the fake model streams
     stream_delay: float  # seconds between pieces
     stream_reps: int
+    ingest_pdf: str  # file in bench/.cache to ingest ("" skips the PDF ingestion figure)
+    search_chunks: int
+    search_samples: int
+    answer_samples: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,21 +54,29 @@ FULL = Sizes(
     stream_pieces=2000,
     stream_delay=0.002,
     stream_reps=3,
+    ingest_pdf="octave.pdf",
+    search_chunks=100_000,
+    search_samples=200,
+    answer_samples=20,
 )
 
 QUICK = replace(
     FULL,
     reps=3,
     typing_samples=200,
-    message_samples=60,
-    conn_counts=(400, 100),
-    throughput_seconds=1.5,
-    persist_seconds=1.5,
+    message_samples=30,
+    conn_counts=(300, 100),
+    throughput_seconds=1.0,
+    persist_seconds=1.0,
     history_total=100_000,
     history_chat=10_000,
     history_samples=100,
     stream_pieces=500,
     stream_reps=2,
+    ingest_pdf="",
+    search_chunks=10_000,
+    search_samples=30,
+    answer_samples=5,
 )
 
 # For the smoke test: the same code through the real servers, at sizes that take seconds.
@@ -86,4 +98,7 @@ TINY = replace(
     stream_pieces=30,
     stream_delay=0.001,
     stream_reps=1,
+    search_chunks=500,
+    search_samples=5,
+    answer_samples=2,
 )
