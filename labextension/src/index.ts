@@ -106,9 +106,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rendermime: chatRendermime(rendermime),
       openCitation: async (citation: CitationResponse) => {
         try {
-          const doc = await model.document(citation.document_id);
+          // Citations carry the path (extension); older servers: ask the library.
+          const path = citation.path ?? (await model.document(citation.document_id)).path;
           await openTarget({
-            path: doc.path,
+            path,
             page: citation.page_start,
             anchor: citation.anchor ?? null
           });

@@ -95,8 +95,19 @@ export class StudyMateModel implements IDisposable {
   /** Show a chat (or the list, for `null`) and subscribe to it. */
   openChat(chatKey: string | null): void {
     this._stopTyping();
+    const previous = this._state.activeChat;
     this.dispatch({ type: 'chat/open', chatKey });
     const active = this._state.activeChat;
+    if (
+      previous &&
+      previous !== active &&
+      !isDraft(previous) &&
+      !this._state.outbox.some(e => e.chatKey === previous)
+    ) {
+      // Nothing on screen needs that chat's frames any more (unless a queued message still
+      // waits for its echo); coming back reloads it.
+      this._connection.send({ type: 'unsubscribe', data: { chat_id: previous } });
+    }
     if (active && !isDraft(active)) {
       this._connection.send({ type: 'load_messages', data: { chat_id: active } });
     }

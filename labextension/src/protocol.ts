@@ -21,6 +21,8 @@ export interface CitationResponse {
   score: number;
   /** A notebook cell id or a Markdown heading slug, where that locates it better. */
   anchor?: string | null;
+  /** Extension: the document's path relative to the server root, to open it at the page. */
+  path?: string;
 }
 
 /** A chat message as the server stores and sends it. */
@@ -36,6 +38,12 @@ export interface Message {
   status?: MessageStatus;
 }
 
+/** Extension: the part of the library a chat draws on (`null`: all of it). */
+export interface ChatScope {
+  folder?: string | null;
+  document_ids?: string[] | null;
+}
+
 /** A chat as `GET studymate/api/chats` lists it. */
 export interface Chat {
   id: string;
@@ -43,6 +51,7 @@ export interface Chat {
   created_at: string;
   updated_at: string;
   message_count: number;
+  scope?: ChatScope | null;
 }
 
 /** Ingestion state of a library document. */
@@ -54,8 +63,12 @@ export interface Document {
   /** Relative to the server's root_dir. */
   path: string;
   filename: string;
+  kind?: 'pdf' | 'markdown' | 'text' | 'notebook' | string;
   status: DocumentStatus;
+  /** A reason for people when `failed`. */
   error?: string | null;
+  /** Ingestion progress, 0–1. */
+  progress?: number;
   pages: number;
   chunks: number;
   size: number;
@@ -65,13 +78,22 @@ export interface Document {
 }
 
 /** `GET documents/{id}/chunks/{chunk_id}`: the passage behind a citation. */
-export interface Chunk {
+export interface Passage {
+  document_id?: string;
+  chunk_id?: string;
+  filename?: string;
+  path?: string;
   text: string;
   page_start: number;
   page_end: number;
   anchor?: string | null;
-  [key: string]: unknown;
+  heading?: string;
+  /** `changed`: the file was indexed again since; `removed`: it left the library. */
+  source?: 'current' | 'changed' | 'removed';
 }
+
+/** The passage behind a citation (the contract's name for it is "chunk"). */
+export type Chunk = Passage;
 
 /** `GET studymate/api/me`. */
 export interface Me {
@@ -128,12 +150,19 @@ export interface StopFrame {
   data: { chat_id: string };
 }
 
+/** Extension: stop hearing a chat's `message` and `typing` frames. */
+export interface UnsubscribeFrame {
+  type: 'unsubscribe';
+  data: { chat_id: string };
+}
+
 export type ClientFrame =
   | AuthFrame
   | MessageFrame
   | TypingFrame
   | LoadMessagesFrame
-  | StopFrame;
+  | StopFrame
+  | UnsubscribeFrame;
 
 // ---------------------------------------------------------------------------
 // Server → client frames
@@ -178,10 +207,24 @@ export interface ErrorFrame {
   data: { code: ErrorCode | string; message: string; ref?: string | null };
 }
 
-/** Extension: ingestion progress of a library document (0..1 while indexing). */
+/** Extension (`stream: "delta"` only): `content = content[:offset] + text` on `message_id`. */
+export interface MessageDeltaFrame {
+  type: 'message_delta';
+  data: { chat_id: string; message_id: string; offset: number; text: string };
+}
+
+/**
+ * Extension: a library document changed (`event: "updated"`, with its status and progress
+ * 0–1) or left the library (`event: "removed"`).
+ */
 export interface LibraryFrame {
   type: 'library';
-  data: { document: Document; progress?: number | null };
+  data: {
+    event?: 'updated' | 'removed';
+    document?: Document;
+    document_id?: string;
+    progress?: number | null;
+  };
 }
 
 export type ServerFrame =
@@ -190,6 +233,7 @@ export type ServerFrame =
   | ChatUpdatedFrame
   | ChatDeletedFrame
   | ServerMessageFrame
+  | MessageDeltaFrame
   | ServerTypingFrame
   | MessagesFrame
   | ErrorFrame
@@ -201,6 +245,7 @@ const SERVER_TYPES: ReadonlySet<string> = new Set<ServerFrame['type']>([
   'chat_updated',
   'chat_deleted',
   'message',
+  'message_delta',
   'typing',
   'messages',
   'error',

@@ -378,8 +378,27 @@ function applyFrame(state: State, frame: ServerFrame): State {
       }
       return next;
     }
-    case 'library':
-      return upsertDocument(state, frame.data.document, frame.data.progress);
+    case 'message_delta': {
+      const { chat_id, message_id, offset, text } = frame.data;
+      const list = state.messages[chat_id];
+      const index = list ? list.findIndex(m => m.id === message_id) : -1;
+      if (!list || index < 0 || offset > list[index].content.length) {
+        // No base to apply it to: the whole message frame that follows is authoritative.
+        return state;
+      }
+      const updated = [...list];
+      const m = list[index];
+      updated[index] = { ...m, content: m.content.slice(0, offset) + text };
+      return { ...state, messages: { ...state.messages, [chat_id]: updated } };
+    }
+    case 'library': {
+      const { event, document, document_id, progress } = frame.data;
+      if (event === 'removed') {
+        const id = document_id ?? document?.id;
+        return id ? reduce(state, { type: 'document/removed', documentId: id }) : state;
+      }
+      return document ? upsertDocument(state, document, progress ?? document.progress) : state;
+    }
     default:
       return state;
   }
@@ -482,8 +501,9 @@ export function reduce(state: State, action: Action): State {
     case 'documents/loaded': {
       const progress: Record<string, number> = {};
       for (const d of action.documents) {
-        if (d.status === 'indexing' && state.progress[d.id] !== undefined) {
-          progress[d.id] = state.progress[d.id];
+        const known = state.progress[d.id] ?? d.progress;
+        if (d.status === 'indexing' && typeof known === 'number') {
+          progress[d.id] = known;
         }
       }
       return { ...state, documents: action.documents, progress };

@@ -42,6 +42,7 @@ class ScriptedAssistant(Assistant):
                     "page_start": 3,
                     "page_end": 4,
                     "score": 0.8125,
+                    "path": "lecture.pdf",
                 }
             ],
         )

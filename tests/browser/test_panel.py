@@ -324,6 +324,16 @@ def test_a_notebook_comm_opens_a_pdf_at_its_page(page: Any) -> None:
     shot(page, "pdf-from-comm")
 
 
+def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(page: Any) -> None:
+    chip = assistant_messages(page).first.locator(".jp-StudyMate-chip")
+    chip.click()
+    viewer = page.frame_locator(".jp-PDFContainer:visible iframe").locator("object")
+    sync_api.expect(viewer).to_have_attribute("data", re.compile(r"#page=3$"))
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text="lecture.pdf")
+    sync_api.expect(tab).to_have_count(1)
+    shot(page, "citation-opened")
+
+
 def test_a_chat_exports_as_a_notebook_and_as_markdown(page: Any, lab: ServerProcess) -> None:
     panel(page).get_by_role("button", name="Open as notebook").click()
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="StudyMate - ")

@@ -349,6 +349,56 @@ describe('typing, chats and library', () => {
   });
 });
 
+describe('protocol extensions', () => {
+  const doc = {
+    id: 'd2',
+    path: 'b.md',
+    filename: 'b.md',
+    status: 'indexing' as const,
+    progress: 0.25,
+    pages: 0,
+    chunks: 0,
+    size: 1,
+    sha256: 'y',
+    created_at: '2024-01-01T00:00:00Z',
+    updated_at: '2024-01-01T00:00:00Z'
+  };
+
+  it('applies message_delta frames at their offset', () => {
+    const s = run(
+      connected(),
+      echo(msg('r', '2024-01-01T00:00:01Z', { role: 'assistant', content: 'Hello', status: 'streaming' })),
+      frame({ type: 'message_delta', data: { chat_id: 'c1', message_id: 'r', offset: 5, text: ' world' } }),
+      frame({ type: 'message_delta', data: { chat_id: 'c1', message_id: 'r', offset: 6, text: 'there' } })
+    );
+    expect(messagesOf(s, 'c1')[0].content).toBe('Hello there');
+  });
+
+  it('ignores a delta it has no base for', () => {
+    const s = reduce(
+      connected(),
+      frame({ type: 'message_delta', data: { chat_id: 'c1', message_id: 'r', offset: 3, text: 'x' } })
+    );
+    expect(messagesOf(s, 'c1')).toEqual([]);
+  });
+
+  it('reads progress from the document of an updated library event, and removes on removed', () => {
+    let s = reduce(
+      connected(),
+      frame({ type: 'library', data: { event: 'updated', document: doc } })
+    );
+    expect(s.progress.d2).toBeCloseTo(0.25);
+    s = reduce(s, frame({ type: 'library', data: { event: 'removed', document_id: 'd2' } }));
+    expect(s.documents).toEqual([]);
+    expect(s.progress.d2).toBeUndefined();
+  });
+
+  it('keeps the progress a document list reports', () => {
+    const s = reduce(connected(), { type: 'documents/loaded', documents: [doc] });
+    expect(s.progress.d2).toBeCloseTo(0.25);
+  });
+});
+
 describe('protocol', () => {
   it('parses known frames and ignores anything else', () => {
     expect(parseServerFrame('{"type":"auth_ok","data":{"user_id":"u"}}')?.type).toBe('auth_ok');

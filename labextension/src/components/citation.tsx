@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { citationLabel, citationTitle } from '../format';
-import type { CitationResponse, Chunk } from '../protocol';
+import type { CitationResponse, Passage } from '../protocol';
 import type { IPanelServices } from '../services';
 
 export interface ICitationProps {
@@ -15,11 +15,19 @@ export interface ICitationProps {
   showScores: boolean;
 }
 
-type Passage = { state: 'idle' | 'loading' } | { state: 'ready'; chunk: Chunk } | { state: 'failed'; reason: string };
+type Preview =
+  | { state: 'idle' | 'loading' }
+  | { state: 'ready'; chunk: Passage }
+  | { state: 'failed'; reason: string };
+
+const SOURCE_NOTE: Record<string, string> = {
+  changed: 'The file has been indexed again since: this is the passage as it was cited.',
+  removed: 'The document has left the library: this is the passage as it was cited.'
+};
 
 export function CitationChip(props: ICitationProps): JSX.Element {
   const { n, citation, services, showScores } = props;
-  const [passage, setPassage] = React.useState<Passage>({ state: 'idle' });
+  const [passage, setPassage] = React.useState<Preview>({ state: 'idle' });
   const [expanded, setExpanded] = React.useState(false);
   const [hover, setHover] = React.useState(false);
   const [opening, setOpening] = React.useState(false);
@@ -86,7 +94,17 @@ export function CitationChip(props: ICitationProps): JSX.Element {
           role="tooltip"
           className={`jp-StudyMate-passage${expanded ? '' : ' jp-mod-floating'}`}
         >
-          {passage.state === 'ready' && <span className="jp-StudyMate-passageText">{passage.chunk.text}</span>}
+          {passage.state === 'ready' && (
+            <>
+              {passage.chunk.heading && (
+                <span className="jp-StudyMate-passageHeading">{passage.chunk.heading}</span>
+              )}
+              <span className="jp-StudyMate-passageText">{passage.chunk.text}</span>
+              {passage.chunk.source && SOURCE_NOTE[passage.chunk.source] && (
+                <span className="jp-StudyMate-passageNote">{SOURCE_NOTE[passage.chunk.source]}</span>
+              )}
+            </>
+          )}
           {(passage.state === 'loading' || passage.state === 'idle') && 'Loading the passage\u2026'}
           {passage.state === 'failed' && `The passage is not available (${passage.reason}).`}
         </span>
