@@ -31,6 +31,7 @@ from .types import (
     ChatEventData,
     ClientFrame,
     ConnectionState,
+    Document,
     ErrorData,
     LoadMessagesFrame,
     Me,
@@ -38,6 +39,8 @@ from .types import (
     MessageEventData,
     MessagesData,
     MessagesPage,
+    Passage,
+    SearchResult,
     SendFrame,
     TypingEventData,
 )
@@ -364,6 +367,32 @@ class StudyMateClient:
         if chat is None:
             raise StudyMateError("bad_request", "no chat to export")
         return await self.rest.export_chat(chat, format)
+
+    async def list_documents(self) -> list[Document]:
+        await self.resolve()
+        return await self.rest.list_documents()
+
+    async def add_document(self, path: str) -> Document:
+        """Add a file (relative to the server's root_dir) to the library."""
+        await self.resolve()
+        return await self.rest.add_document(path)
+
+    async def get_document(self, document_id: str) -> Document:
+        await self.resolve()
+        return await self.rest.get_document(document_id)
+
+    async def delete_document(self, document_id: str) -> None:
+        await self.resolve()
+        await self.rest.delete_document(document_id)
+
+    async def passage(self, document_id: str, chunk_id: str) -> Passage:
+        """The cited passage behind a citation, for a preview."""
+        await self.resolve()
+        return await self.rest.passage(document_id, chunk_id)
+
+    async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+        await self.resolve()
+        return await self.rest.search(query, k)
 
     # --- connection loop ------------------------------------------------------------------
 

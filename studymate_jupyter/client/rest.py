@@ -10,7 +10,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .discovery import ServerInfo
 from .errors import StudyMateError
-from .types import Chat, Me, MessagesPage
+from .types import Chat, Document, Me, MessagesPage, Passage, SearchResult
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -129,3 +129,29 @@ class RestClient:
         path = f"chats/{quote(chat_id, safe='')}/export"
         _, text = await self.request("GET", path, query={"format": format})
         return text
+
+    # --- the study library ------------------------------------------------------------------
+
+    async def list_documents(self) -> list[Document]:
+        payload = await self.json("GET", "documents")
+        return cast(list[Document], payload["documents"])
+
+    async def add_document(self, path: str) -> Document:
+        """Add a file (relative to the server's root_dir); it is indexed in the background."""
+        return cast(Document, await self.json("POST", "documents", {"path": path}))
+
+    async def get_document(self, document_id: str) -> Document:
+        return cast(Document, await self.json("GET", f"documents/{quote(document_id, safe='')}"))
+
+    async def delete_document(self, document_id: str) -> None:
+        await self.request("DELETE", f"documents/{quote(document_id, safe='')}")
+
+    async def passage(self, document_id: str, chunk_id: str) -> Passage:
+        """A cited passage: its text, pages and anchor, for a citation preview."""
+        path = f"documents/{quote(document_id, safe='')}/chunks/{quote(chunk_id, safe='')}"
+        return cast(Passage, await self.json("GET", path))
+
+    async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+        """The library's best passages for ``query`` (citations plus a ``snippet``)."""
+        payload = await self.json("GET", "search", query={"q": query, "k": k})
+        return cast(list[SearchResult], payload["results"])

@@ -10,19 +10,22 @@ from typing import Literal, TypedDict
 from typing_extensions import NotRequired
 
 # The shared records come from the server's vocabulary: one definition for both sides.
-from ..protocol import Chat, Citation, ErrorCode, Message, MessageStatus, Role
+from ..protocol import Chat, Citation, Document, ErrorCode, Message, MessageStatus, Passage, Role
 
 __all__ = [
     "FINAL_STATUSES",
     "Chat",
     "Citation",
     "ConnectionState",
+    "Document",
     "ErrorCode",
     "Me",
     "Message",
     "MessageStatus",
     "MessagesPage",
+    "Passage",
     "Role",
+    "SearchResult",
 ]
 
 ConnectionState = Literal["connecting", "connected", "reconnecting", "offline"]
@@ -36,6 +39,12 @@ class Me(TypedDict):
 
     user_id: str
     display_name: str
+
+
+class SearchResult(Citation):
+    """One hit of ``GET studymate/api/search``: a citation plus the matching text."""
+
+    snippet: str
 
 
 class MessagesPage(TypedDict):

@@ -332,3 +332,25 @@ def test_a_client_thread_lets_synchronous_code_chat(tmp_path: Path) -> None:
         assert not runner.alive
     finally:
         server.stop()
+
+
+async def test_the_library_helpers_add_search_and_preview_a_cited_passage(
+    library_server: ServerProcess,
+) -> None:
+    client = client_for(library_server)
+    await client.connect()
+    try:
+        [document] = await client.list_documents()
+        assert (document["filename"], document["status"]) == ("notes.md", "ready")
+        assert (await client.get_document(document["id"]))["id"] == document["id"]
+        [best, *_] = await client.search("eigenvalue", k=3)
+        assert best["filename"] == "notes.md"
+        assert "eigenvalue" in best["snippet"].lower()
+        reply = await client.send("What is an eigenvalue?", timeout=30)
+        [first, *_] = reply["citations"]
+        passage = await client.passage(first["document_id"], first["chunk_id"])
+        assert "eigenvalue" in passage["text"].lower()
+        await client.delete_document(document["id"])
+        assert await client.list_documents() == []
+    finally:
+        await client.close()

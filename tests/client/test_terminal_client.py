@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-NOTES = """# Eigenvalues
-
-An eigenvalue of a square matrix A is a scalar lambda such that A v = lambda v for some
-nonzero vector v, the eigenvector. Eigenvalues are the roots of the characteristic polynomial.
-
-# Determinants
-
-The determinant of a square matrix is zero exactly when the matrix is singular.
-"""
-
-
-def call(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{server.url}studymate/api/{path}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
 
 
 def studymate(
@@ -54,23 +25,6 @@ def studymate(
         timeout=90,
         env={**env, "STUDYMATE_TOKEN": server.token},
     )
-
-
-@pytest.fixture
-def library_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A server (default offline assistant) whose library holds one Markdown document."""
-    server = ServerProcess(tmp_path)
-    (server.root_dir / "notes.md").write_text(NOTES, encoding="utf-8")
-    server.start()
-    try:
-        document = call(server, "POST", "documents", {"path": "notes.md"})
-        deadline = time.monotonic() + 60
-        while call(server, "GET", f"documents/{document['id']}")["status"] != "ready":
-            assert time.monotonic() < deadline, "the document was never indexed"
-            time.sleep(0.2)
-        yield server
-    finally:
-        server.stop()
 
 
 CITATION = re.compile(r"^\[1\] notes\.md p\.\d+(\u2013\d+)?$", re.MULTILINE)
