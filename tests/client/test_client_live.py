@@ -200,6 +200,33 @@ async def test_a_restart_mid_conversation_loses_and_duplicates_nothing(
         await client.close()
 
 
+@pytest.mark.xfail(
+    reason="the server keeps queued questions in memory: after a restart a question that waited "
+    "behind the cut-off reply is never answered, and with no reply_to on assistant messages the "
+    "next reply is taken for its answer",
+    strict=False,
+)
+async def test_a_question_queued_behind_a_reply_cut_off_by_a_restart_is_still_answered(
+    server: ServerProcess, llm: FakeLLM
+) -> None:
+    llm.pieces = [f"piece{n} " for n in range(300)]
+    await asyncio.to_thread(server.start)
+    client = client_for(server)
+    await client.connect()
+    try:
+        cut, queued = client.post("q1"), client.post("q2")
+        await queued.echoed
+        llm.pieces = ["after"]
+        await asyncio.to_thread(server.restart)
+        assert (await asyncio.wait_for(cut, 30))["status"] == "error"
+        later = client.post("q3")
+        assert (await asyncio.wait_for(asyncio.shield(queued.done), 15))["status"] == "complete"
+        assert (await asyncio.wait_for(asyncio.shield(later.done), 15))["status"] == "complete"
+        assert queued.reply_id != later.reply_id
+    finally:
+        await client.close()
+
+
 async def test_messages_written_before_the_server_is_up_start_one_chat_in_order(
     server: ServerProcess,
 ) -> None:
