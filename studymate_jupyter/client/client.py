@@ -252,9 +252,14 @@ class StudyMateClient:
             self._syncing.add(chat_id)
             try:
                 await self._request("auth", chat_id, self._auth_frame(chat_id))
+                await self._resync(chat_id)
+            except StudyMateError as exc:
+                if exc.code == "not_found":
+                    # Not ours or gone: do not keep it as the current chat.
+                    self._forget_chat(chat_id)
+                raise
             finally:
                 self._syncing.discard(chat_id)
-            await self._resync(chat_id)
         return self.messages
 
     async def load_messages(

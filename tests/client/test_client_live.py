@@ -381,3 +381,20 @@ async def test_the_library_helpers_add_search_and_preview_a_cited_passage(
         assert await client.list_documents() == []
     finally:
         await client.close()
+
+
+async def test_opening_a_chat_that_does_not_exist_fails_and_keeps_no_current_chat(
+    running: ServerProcess,
+) -> None:
+    client = client_for(running)
+    await client.connect()
+    try:
+        with pytest.raises(StudyMateError) as missing:
+            await client.open_chat("no-such-chat")
+        assert missing.value.code == "not_found"
+        assert client.chat_id is None
+        assert client.state == "connected"
+        reply = await client.send("still works", timeout=30)
+        assert reply["status"] == "complete"
+    finally:
+        await client.close()
