@@ -8,146 +8,37 @@ go to `test-artifacts/`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from labpage import (
+    PAGE_ERRORS,
+    ask,
+    assistant_messages,
+    connection,
+    expect,
+    open_in_file_browser,
+    open_panel,
+    panel,
+    shot,
+    text_pdf,
+)
 
 from studymate_jupyter.pytest_plugin import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
-HERE = Path(__file__).resolve().parent
-ARTIFACTS = HERE.parents[1] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-#: JupyterLab's news and update popups would cover the panel in screenshots.
-LAB_OVERRIDES = {
-    "@jupyterlab/apputils-extension:notification": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    }
-}
-#: Uncaught exceptions of the page: there must be none.
-PAGE_ERRORS: list[str] = []
-#: Milliseconds to wait for anything the user would wait for.
-WAIT = 30_000
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def require_chromium() -> None:
-    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: the CI image must install Debian chromium")
-    pytest.skip("install Debian chromium: apt-get install chromium")
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"panel-{name}.png"))
-
-
-# pytest-jupyter's autouse fixtures are for in-process servers; these tests run JupyterLab
-# as a subprocess, and Playwright's sync API runs its own asyncio loop on this thread, which
-# pytest-jupyter's per-test loop fixture would pick up and try to close. Turn both off here.
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    return None
-
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`jupyter lab` with StudyMate and the scripted slow assistant, on a free port."""
-    require_chromium()
-    workdir = tmp_path_factory.mktemp("lab")
-    settings_dir = workdir / "lab-settings"
-    settings_dir.mkdir()
-    (settings_dir / "overrides.json").write_text(json.dumps(LAB_OVERRIDES))
-    server = ServerProcess(
-        workdir,
-        app="lab",
-        extra_args=[
-            f"--LabApp.app_settings_dir={settings_dir}",
-            "--StudyMate.assistant=scripted_assistant:ScriptedAssistant",
-        ],
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        # The server imports the scripted assistant from this folder.
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
-        server.start(timeout=90)
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@pytest.fixture(scope="module")
-def page(lab: ServerProcess) -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(WAIT)
-        page.goto(f"{lab.url}lab?token={lab.token}")
-        page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-        # JupyterLab itself reports a lost server in a dialog, whenever its own polling
-        # notices: close it as a user would, whenever it gets in the way.
-        lost = page.locator(".jp-Dialog", has_text="Server Connection Error")
-        page.add_locator_handler(
-            lost, lambda dialog: dialog.get_by_role("button", name="Close").click()
-        )
-        PAGE_ERRORS[:] = []
-        page.on("pageerror", lambda exc: PAGE_ERRORS.append(f"{exc}\n{exc.stack}"))
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def panel(page: Any) -> Any:
-    return page.locator(".jp-StudyMate")
-
-
-def connection(page: Any) -> Any:
-    return panel(page).locator(".jp-StudyMate-connection")
-
-
-def assistant_messages(page: Any) -> Any:
-    return panel(page).locator(".jp-StudyMate-message-assistant")
-
-
-def ask(page: Any, text: str) -> None:
-    box = page.get_by_role("textbox", name="Message")
-    box.fill(text)
-    box.press("Enter")
+def lab_extra_args() -> list[str]:
+    # A slow scripted reply: long enough to watch it stream and to stop it.
+    return ["--StudyMate.assistant=scripted_assistant:ScriptedAssistant"]
 
 
 def test_open_studymate_from_the_command_palette(page: Any) -> None:
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill("Open StudyMate")
-    page.keyboard.press("Enter")
-    sync_api.expect(panel(page)).to_be_visible()
-    sync_api.expect(connection(page)).to_have_attribute("data-state", "connected")
+    open_panel(page)
     # The panel lives in the right sidebar.
     assert page.locator("#jp-right-stack .jp-StudyMate").count() == 1
 
@@ -156,38 +47,38 @@ def test_a_question_gets_an_answer_streamed_in_place(page: Any) -> None:
     panel(page).get_by_role("button", name="New chat").click()
     ask(page, "What does gradient descent do?")
     streaming = panel(page).locator(".jp-StudyMate-message-assistant[data-status='streaming']")
-    sync_api.expect(streaming).to_have_count(1)
-    sync_api.expect(page.get_by_role("button", name="Stop")).to_be_visible()
-    sync_api.expect(panel(page).locator(".jp-StudyMate-typing")).to_contain_text("typing")
+    expect(streaming).to_have_count(1)
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    expect(panel(page).locator(".jp-StudyMate-typing")).to_contain_text("typing")
     shot(page, "streaming")
     reply = assistant_messages(page).last
-    sync_api.expect(reply).to_have_attribute("data-status", "complete")
+    expect(reply).to_have_attribute("data-status", "complete")
     # One reply, rendered as Markdown, grown in place (not one message per frame).
     assert assistant_messages(page).count() == 1
-    sync_api.expect(reply.locator("strong")).to_have_text("downhill")
-    sync_api.expect(reply.locator("pre")).to_contain_text("learning_rate")
-    sync_api.expect(reply.get_by_role("button", name="Insert into notebook")).to_be_visible()
-    sync_api.expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    expect(reply.locator("strong")).to_have_text("downhill")
+    expect(reply.locator("pre")).to_contain_text("learning_rate")
+    expect(reply.get_by_role("button", name="Insert into notebook")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
     chip = reply.locator(".jp-StudyMate-chip")
-    sync_api.expect(chip).to_have_text("[1] lecture.pdf p.3\u20134")
+    expect(chip).to_have_text("[1] lecture.pdf p.3\u20134")
     # Scores are off by default.
     assert "score" not in (chip.get_attribute("title") or "")
     # The user's own message is shown once, acknowledged by the server.
     user = panel(page).locator(".jp-StudyMate-message-user")
-    sync_api.expect(user).to_have_count(1)
-    sync_api.expect(user.locator(".jp-StudyMate-badge")).to_have_count(0)
+    expect(user).to_have_count(1)
+    expect(user.locator(".jp-StudyMate-badge")).to_have_count(0)
     shot(page, "answered")
 
 
 def test_stop_ends_the_reply_and_keeps_what_was_said(page: Any) -> None:
     ask(page, "Tell me more.")
     stop = page.get_by_role("button", name="Stop")
-    sync_api.expect(stop).to_be_visible()
+    expect(stop).to_be_visible()
     time.sleep(0.4)
     stop.click()
     reply = assistant_messages(page).nth(1)
-    sync_api.expect(reply).to_have_attribute("data-status", "stopped")
-    sync_api.expect(reply.locator(".jp-StudyMate-badge")).to_have_text("stopped")
+    expect(reply).to_have_attribute("data-status", "stopped")
+    expect(reply.locator(".jp-StudyMate-badge")).to_have_text("stopped")
     assert reply.inner_text().strip() != ""
 
 
@@ -196,15 +87,15 @@ HOSTILE = (
     "<script>window.__pwned = 2</script>\n\n"
     '<button data-commandlinker-command="help:about">About</button>\n\n'
     "[click me](javascript:window.__pwned=3)\n\n"
-    "<a href=\"#\" onclick=\"window.__pwned = 4\">anchor</a> hostile-marker"
+    '<a href="#" onclick="window.__pwned = 4">anchor</a> hostile-marker'
 )
 
 
 def test_a_hostile_message_is_rendered_inert(page: Any) -> None:
     ask(page, HOSTILE)
     message = panel(page).locator(".jp-StudyMate-message-user").filter(has_text="hostile-marker")
-    sync_api.expect(message).to_have_count(1)
-    sync_api.expect(message).not_to_have_class(re.compile("jp-mod-pending"))
+    expect(message).to_have_count(1)
+    expect(message).not_to_have_class(re.compile("jp-mod-pending"))
     assert message.locator("script").count() == 0
     for img in message.locator("img").all():
         assert img.get_attribute("onerror") is None
@@ -221,7 +112,7 @@ def test_a_hostile_message_is_rendered_inert(page: Any) -> None:
     assert page.locator(".jp-Dialog").count() == 0  # help:about would open a dialog
     assert len(page.context.pages) == 1  # nothing opened a tab either
     shot(page, "hostile")
-    sync_api.expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
+    expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
 
 
 def test_after_a_server_restart_the_panel_reconnects_and_keeps_the_history(
@@ -229,33 +120,25 @@ def test_after_a_server_restart_the_panel_reconnects_and_keeps_the_history(
 ) -> None:
     before = panel(page).locator(".jp-StudyMate-message").count()
     lab.stop()
-    sync_api.expect(connection(page)).not_to_have_attribute("data-state", "connected")
+    expect(connection(page)).not_to_have_attribute("data-state", "connected")
     # Typed while the server is down: queued, and sent once it is back.
     ask(page, "Asked while offline")
-    queued = panel(page).locator(".jp-StudyMate-message-user").filter(has_text="Asked while offline")
-    sync_api.expect(queued.locator(".jp-StudyMate-badge")).to_have_text("queued")
+    user_messages = panel(page).locator(".jp-StudyMate-message-user")
+    queued = user_messages.filter(has_text="Asked while offline")
+    expect(queued.locator(".jp-StudyMate-badge")).to_have_text("queued")
     shot(page, "offline")
     lab.start(timeout=90)
-    sync_api.expect(connection(page)).to_have_attribute("data-state", "connected", timeout=60_000)
-    sync_api.expect(queued.locator(".jp-StudyMate-badge")).to_have_count(0)
-    sync_api.expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
+    expect(connection(page)).to_have_attribute("data-state", "connected", timeout=60_000)
+    expect(queued.locator(".jp-StudyMate-badge")).to_have_count(0)
+    expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
     # Everything from before the restart is still there, plus the question and its answer.
-    sync_api.expect(panel(page).locator(".jp-StudyMate-message")).to_have_count(before + 2)
-    sync_api.expect(queued).to_have_count(1)
+    expect(panel(page).locator(".jp-StudyMate-message")).to_have_count(before + 2)
+    expect(queued).to_have_count(1)
     # The server stored the queued message exactly once.
     chat_id = panel(page).locator(".jp-StudyMate-chat").get_attribute("data-chat-id")
     stored = lab.get(f"studymate/api/chats/{chat_id}/messages?limit=500")["messages"]
     assert [m["content"] for m in stored].count("Asked while offline") == 1
     shot(page, "reconnected")
-
-
-def text_pdf(pages: list[list[str]]) -> bytes:
-    """A real text PDF, from the library tests' hand-written PDF builder."""
-    spec = importlib.util.spec_from_file_location("pdfs", HERE.parent / "library" / "pdfs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return bytes(module.text_pdf(pages))
 
 
 COMM_CELL = (
@@ -287,40 +170,32 @@ def notebook_json(source: str) -> str:
     )
 
 
-def open_in_file_browser(page: Any, name: str) -> None:
-    page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
-    page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()
-
-
-def test_code_from_an_answer_goes_into_the_active_notebook(
-    page: Any, lab: ServerProcess
-) -> None:
+def test_code_from_an_answer_goes_into_the_active_notebook(page: Any, lab: ServerProcess) -> None:
     (lab.root_dir / "lecture.pdf").write_bytes(
         text_pdf([["Introduction"], ["Gradient descent"], ["Learning rates"]])
     )
     (lab.root_dir / "comm.ipynb").write_text(notebook_json(COMM_CELL))
     open_in_file_browser(page, "comm.ipynb")
     notebook = page.locator(".jp-NotebookPanel:visible")
-    sync_api.expect(notebook.locator(".jp-Cell")).to_have_count(1)
+    expect(notebook.locator(".jp-Cell")).to_have_count(1)
     notebook.locator(".jp-Cell").first.click()
     first_answer = assistant_messages(page).first
     first_answer.get_by_role("button", name="Insert into notebook").click()
-    sync_api.expect(notebook.locator(".jp-Cell")).to_have_count(2)
-    sync_api.expect(notebook.locator(".jp-Cell").nth(1)).to_contain_text(
-        "step = learning_rate * gradient"
-    )
+    expect(notebook.locator(".jp-Cell")).to_have_count(2)
+    expect(notebook.locator(".jp-Cell").nth(1)).to_contain_text("step = learning_rate * gradient")
 
 
 def test_a_notebook_comm_opens_a_pdf_at_its_page(page: Any) -> None:
     notebook = page.locator(".jp-NotebookPanel:visible")
-    sync_api.expect(notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=60_000)
+    idle = notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    expect(idle).to_have_count(1, timeout=60_000)
     notebook.locator(".jp-Cell").first.click()
     page.keyboard.press("Escape")
     page.keyboard.press("Shift+Enter")
     pdf = page.locator(".jp-PDFContainer:visible iframe")
-    sync_api.expect(pdf).to_have_count(1)
+    expect(pdf).to_have_count(1)
     viewer = page.frame_locator(".jp-PDFContainer:visible iframe").locator("object")
-    sync_api.expect(viewer).to_have_attribute("data", re.compile(r"#page=2$"))
+    expect(viewer).to_have_attribute("data", re.compile(r"#page=2$"))
     shot(page, "pdf-from-comm")
 
 
@@ -328,16 +203,16 @@ def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(page: Any) -> None:
     chip = assistant_messages(page).first.locator(".jp-StudyMate-chip")
     chip.click()
     viewer = page.frame_locator(".jp-PDFContainer:visible iframe").locator("object")
-    sync_api.expect(viewer).to_have_attribute("data", re.compile(r"#page=3$"))
+    expect(viewer).to_have_attribute("data", re.compile(r"#page=3$"))
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text="lecture.pdf")
-    sync_api.expect(tab).to_have_count(1)
+    expect(tab).to_have_count(1)
     shot(page, "citation-opened")
 
 
 def test_a_chat_exports_as_a_notebook_and_as_markdown(page: Any, lab: ServerProcess) -> None:
     panel(page).get_by_role("button", name="Open as notebook").click()
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="StudyMate - ")
-    sync_api.expect(tab).to_have_count(1)
+    expect(tab).to_have_count(1)
     exported = list(lab.root_dir.glob("StudyMate - *.ipynb"))
     assert len(exported) == 1
     shot(page, "exported-notebook")
@@ -351,16 +226,16 @@ def test_a_chat_exports_as_a_notebook_and_as_markdown(page: Any, lab: ServerProc
 def test_chats_can_be_renamed_and_deleted_from_the_list(page: Any) -> None:
     panel(page).get_by_role("button", name="All chats").click()
     items = panel(page).locator(".jp-StudyMate-chatItem")
-    sync_api.expect(items).to_have_count(1)
+    expect(items).to_have_count(1)
     shot(page, "chats")
     items.first.get_by_role("button", name=re.compile("^Rename")).click()
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill("Optimisation notes")
     dialog.get_by_role("button", name="Rename").click()
-    sync_api.expect(items.first.locator(".jp-StudyMate-chatName")).to_have_text("Optimisation notes")
+    expect(items.first.locator(".jp-StudyMate-chatName")).to_have_text("Optimisation notes")
     items.first.get_by_role("button", name=re.compile("^Delete")).click()
     page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
-    sync_api.expect(items).to_have_count(0)
+    expect(items).to_have_count(0)
 
 
 def test_the_panel_raised_no_uncaught_errors() -> None:

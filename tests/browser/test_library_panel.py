@@ -1,0 +1,83 @@
+"""The study library from JupyterLab: add a PDF from the file browser, watch it index, ask,
+and follow the answer's citation to the cited page. The default offline assistant answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from labpage import (
+    PAGE_ERRORS,
+    ask,
+    assistant_messages,
+    expect,
+    open_panel,
+    panel,
+    shot,
+    text_pdf,
+)
+
+from studymate_jupyter.pytest_plugin import ServerProcess
+
+
+def page_of(topic: str, sentences: list[str]) -> list[str]:
+    """A page long enough (well over the chunker's 30-word minimum) to be a chunk of its own."""
+    filler = f"This page is about {topic} and nothing else, as the lecture notes say."
+    return [*sentences, *([filler] * 10)]
+
+
+PAGES = [
+    page_of("light", ["Introduction to optics.", "Light travels in straight lines."]),
+    page_of(
+        "refraction",
+        [
+            "Snell's law describes refraction at the boundary between two media.",
+            "The ratio of the sines of the angles equals the inverse ratio of the indices.",
+        ],
+    ),
+    page_of("lenses", ["Thin lenses focus parallel rays at the focal point."]),
+]
+
+
+def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: ServerProcess) -> None:
+    (lab.root_dir / "optics.pdf").write_bytes(text_pdf(PAGES))
+    open_panel(page)
+    panel(page).get_by_role("tab", name="Library").click()
+    expect(panel(page).locator(".jp-StudyMate-document")).to_have_count(0)
+    page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
+    page.locator('.jp-DirListing-item[title^="Name: optics.pdf"]').click(button="right")
+    page.locator(".lm-Menu-item", has_text="Add to StudyMate library").click()
+    document = panel(page).locator(".jp-StudyMate-document", has_text="optics.pdf")
+    expect(document).to_have_count(1)
+    # Ready arrives as a live `library` frame: nobody refreshes the list.
+    expect(document).to_have_attribute("data-status", "ready")
+    expect(document).to_contain_text("3 pages")
+    shot(page, "library")
+
+
+def test_an_answer_cites_the_page_and_the_citation_opens_it(page: Any) -> None:
+    panel(page).get_by_role("tab", name="Chats").click()
+    panel(page).get_by_role("button", name="New chat").click()
+    ask(page, "What does Snell's law describe?")
+    reply = assistant_messages(page).last
+    expect(reply).to_have_attribute("data-status", "complete")
+    chip = reply.locator(".jp-StudyMate-chip").first
+    expect(chip).to_have_text("[1] optics.pdf p.2")
+    chip.hover()
+    expect(reply.locator(".jp-StudyMate-passage")).to_contain_text("law describes refraction")
+    shot(page, "answer-with-citations")
+    chip.click()
+    viewer = page.frame_locator(".jp-PDFContainer:visible iframe").locator("object")
+    expect(viewer).to_have_attribute("data", re.compile(r"#page=2$"))
+    shot(page, "citation-opened-from-library")
+
+
+def test_a_document_can_be_removed_from_the_library(page: Any) -> None:
+    panel(page).get_by_role("tab", name="Library").click()
+    panel(page).get_by_role("button", name="Remove optics.pdf").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Remove").click()
+    expect(panel(page).locator(".jp-StudyMate-document")).to_have_count(0)
+
+
+def test_the_panel_raised_no_uncaught_errors() -> None:
+    assert [e for e in PAGE_ERRORS if "studymate-jupyter" in e] == []
