@@ -83,10 +83,10 @@ def open_panel(page: Any) -> None:
     expect(connection(page)).to_have_attribute("data-state", "connected")
 
 
-def ask(page: Any, text: str) -> None:
+def ask(page: Any, text: str, send_key: str = "Enter") -> None:
     box = page.get_by_role("textbox", name="Message")
     box.fill(text)
-    box.press("Enter")
+    box.press(send_key)
 
 
 def text_pdf(pages: list[list[str]]) -> bytes:

@@ -30,8 +30,14 @@ async def slowly(text: str) -> AsyncIterator[str]:
 
 class ScriptedAssistant(Assistant):
     name = "scripted"
+    #: Questions containing FAIL_ONCE fail the first time only, so that Retry can succeed.
+    FAIL_ONCE = "fail once"
+    failed = False
 
     async def answer(self, question: Question) -> Answer:
+        if self.FAIL_ONCE in question.text and not ScriptedAssistant.failed:
+            ScriptedAssistant.failed = True
+            raise RuntimeError("the scripted provider fails as asked")
         return Answer(
             pieces=slowly(REPLY),
             citations=[

@@ -3,12 +3,13 @@ and follow the answer's citation to the cited page. The default offline assistan
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import pytest
 from labpage import (
     PAGE_ERRORS,
-    ask,
     assistant_messages,
     expect,
     open_panel,
@@ -39,6 +40,15 @@ PAGES = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def user_settings(lab: ServerProcess) -> None:
+    """The user turned on scores and Shift+Enter to send, before opening JupyterLab."""
+    folder = lab.workdir / "config" / "lab" / "user-settings" / "studymate-jupyter"
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {"showScores": True, "sendWithShiftEnter": True}
+    (folder / "plugin.jupyterlab-settings").write_text(json.dumps(settings))
+
+
 def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: ServerProcess) -> None:
     (lab.root_dir / "optics.pdf").write_bytes(text_pdf(PAGES))
     open_panel(page)
@@ -58,11 +68,17 @@ def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: Serve
 def test_an_answer_cites_the_page_and_the_citation_opens_it(page: Any) -> None:
     panel(page).get_by_role("tab", name="Chats").click()
     panel(page).get_by_role("button", name="New chat").click()
-    ask(page, "What does Snell's law describe?")
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("What does Snell's law describe?")
+    box.press("Enter")  # with sendWithShiftEnter, Enter is a new line
+    expect(box).to_have_value("What does Snell's law describe?\n")
+    box.press("Shift+Enter")
+    expect(box).to_have_value("")
     reply = assistant_messages(page).last
     expect(reply).to_have_attribute("data-status", "complete")
     chip = reply.locator(".jp-StudyMate-chip").first
     expect(chip).to_have_text("[1] optics.pdf p.2")
+    expect(chip).to_have_attribute("title", re.compile(r"score \d"))  # showScores is on
     chip.hover()
     expect(reply.locator(".jp-StudyMate-passage")).to_contain_text("law describes refraction")
     shot(page, "answer-with-citations")

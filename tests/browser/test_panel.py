@@ -115,6 +115,21 @@ def test_a_hostile_message_is_rendered_inert(page: Any) -> None:
     expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
 
 
+def test_a_failed_reply_offers_retry_which_asks_again(page: Any) -> None:
+    ask(page, "Please fail once, then answer.")
+    failed = assistant_messages(page).last
+    expect(failed).to_have_attribute("data-status", "error")
+    retry = failed.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible()
+    shot(page, "error")
+    retry.click()
+    expect(assistant_messages(page).last).to_have_attribute("data-status", "complete")
+    expect(assistant_messages(page).last).to_contain_text("downhill")
+    # The question was asked again as a new message; the failed reply stays as it was.
+    asked = panel(page).locator(".jp-StudyMate-message-user", has_text="Please fail once")
+    expect(asked).to_have_count(2)
+
+
 def test_after_a_server_restart_the_panel_reconnects_and_keeps_the_history(
     page: Any, lab: ServerProcess
 ) -> None:
