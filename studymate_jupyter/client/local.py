@@ -88,9 +88,7 @@ class LocalClient(StudyMateClient):
     Live updates from other processes do not reach it.
     """
 
-    def __init__(
-        self, root_dir: str | Path, *, chat_id: str | None = None, **traits: Any
-    ) -> None:
+    def __init__(self, root_dir: str | Path, *, chat_id: str | None = None, **traits: Any) -> None:
         # One attempt: an in-process connection does not drop, so there is nothing to retry.
         super().__init__(chat_id=chat_id, server=IN_PROCESS, max_attempts=0)
         self.root_dir = Path(root_dir)
@@ -151,6 +149,10 @@ class LocalClient(StudyMateClient):
         local = self._server_side
         page = await _service(local.core.chats.load(local.user_id, chat_id, before, limit or 50))
         return {"messages": page.messages, "has_more": page.has_more}
+
+    async def list_documents(self) -> list[Document]:
+        local = self._server_side
+        return await _service(local.core.library.list_documents(local.user_id))
 
     async def add_document(self, path: str) -> Document:
         """Add a file (relative to ``root_dir``) to the library; it is indexed in the background."""

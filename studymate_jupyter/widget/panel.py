@@ -1,0 +1,579 @@
+"""``ChatPanel``: the StudyMate chat inside a notebook, built from stock ipywidgets.
+
+Threads: the client lives on its own loop in a daemon thread (``ClientThread``), so the panel
+keeps working while other cells run and never touches the kernel's event loop. Server events
+update the widgets from that thread, under one lock, batched to at most ``max_updates`` a
+second (ipykernel's iopub is thread-safe; jupyter-server drops iopub beyond 1,000 msgs/s).
+Button callbacks (the kernel's shell thread, or a subshell thread in ipykernel 7) only read
+the input and hand work to the client's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ipywidgets as w
+
+from ..client import ClientThread, StudyMateClient, StudyMateError, pair_replies
+from .backend import Backend, open_backend
+from .citations import open_in_lab, preview_body, preview_link, preview_title
+from .render import escape
+from .views import MessageView, PreviewView, show
+
+if TYPE_CHECKING:
+    from ..client.types import Chat, ConnectionState, TypingEventData
+    from ..protocol import Citation, Document, Message, Passage
+
+T = TypeVar("T")
+log = logging.getLogger("studymate_jupyter.widget")
+
+_INDICATOR = {
+    "connecting": ("#b26a00", "connecting…"),
+    "connected": ("#2e7d32", "connected"),
+    "reconnecting": ("#b26a00", "reconnecting…"),
+    "offline": ("#c62828", "offline"),
+    "in-process": ("#1565c0", "in-process"),
+}
+_NEW_CHAT = ""  # the picker's value for "a new chat" (its first message creates it)
+
+
+class ChatPanel:
+    """The StudyMate chat as a notebook widget; display it by making it a cell's last value.
+
+    ``chat_id`` opens that chat (``None``: a new chat, created by its first message);
+    ``url``/``token`` name the server (else ``STUDYMATE_URL``/``STUDYMATE_TOKEN``, else the
+    Jupyter server running this kernel). When no server answers, StudyMate runs in this
+    process on ``root_dir`` (default: the working directory) with ``local_traits``
+    (``StudyMate`` traits such as ``db_url``); the header says so.
+    """
+
+    def __init__(
+        self,
+        chat_id: str | None = None,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        root_dir: str | Path | None = None,
+        local_traits: dict[str, Any] | None = None,
+        max_updates: float = 20.0,
+        probe_timeout: float = 3.0,
+    ) -> None:
+        self.min_interval = 1.0 / max_updates
+        self._lock = threading.RLock()
+        self._views: dict[str, MessageView] = {}
+        self._messages: list[Message] = []
+        self._chats: list[Chat] = []
+        self._typing = False
+        self._streaming = False
+        self._state: str = "connecting"
+        self._retry_text: str | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_flush = 0.0
+        self._syncing_picker = False
+        self._backend: Backend | None = None
+        self._refreshing: asyncio.Future[None] | None = None
+        self._closed = False
+        self._build_widgets()
+        self._thread = ClientThread(
+            lambda: StudyMateClient(url, token, chat_id=chat_id), name="studymate-widget"
+        )
+        self._started = self._spawn(
+            self._start(
+                chat_id,
+                root_dir=root_dir,
+                local_traits=dict(local_traits or {}),
+                probe_timeout=probe_timeout,
+            )
+        )
+
+    # --- widgets -----------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.title = w.HTML("<b>New chat</b>", layout=w.Layout(flex="1 1 auto"))
+        self.status = w.HTML(self._indicator_html("connecting", None))
+        self.picker = w.Dropdown(
+            options=[("New chat", _NEW_CHAT)], value=_NEW_CHAT, layout=w.Layout(width="14em")
+        )
+        self.picker.observe(self._on_pick, names="value")
+        self.new_chat_button = w.Button(
+            description="New chat", icon="plus", layout=w.Layout(width="auto")
+        )
+        self.new_chat_button.on_click(lambda _button: self._submit(self._new_chat()))
+        self.header = w.HBox(
+            [self.title, self.status, self.picker, self.new_chat_button],
+            layout=w.Layout(align_items="center"),
+        )
+        self.message_list = w.VBox(
+            [], layout=w.Layout(max_height="480px", overflow_y="auto", padding="0 4px")
+        )
+        self.typing_indicator = w.HTML("", layout=w.Layout(display="none"))
+        self.error = w.HTML("")
+        self.retry_button = w.Button(
+            description="Retry", icon="refresh", layout=w.Layout(width="auto")
+        )
+        self.retry_button.on_click(lambda _button: self._retry())
+        self.error_bar = w.HBox([self.error, self.retry_button], layout=w.Layout(display="none"))
+        # Enter inserts a newline: no stock widget sends on Enter without also sending on blur
+        # (Text.on_submit is deprecated), and questions may span lines.
+        self.input = w.Textarea(
+            placeholder="Ask about your course material…",
+            rows=2,
+            layout=w.Layout(flex="1 1 auto", width="auto"),
+        )
+        self.send_button = w.Button(
+            description="Send",
+            icon="paper-plane",
+            button_style="primary",
+            layout=w.Layout(width="auto"),
+        )
+        self.send_button.on_click(lambda _button: self._send_input())
+        self.stop_button = w.Button(
+            description="Stop",
+            icon="stop",
+            button_style="warning",
+            layout=w.Layout(width="auto", display="none"),
+        )
+        self.stop_button.on_click(lambda _button: self._submit(self._stop()))
+        self.input_row = w.HBox([self.input, self.send_button, self.stop_button])
+        self.preview = PreviewView()
+        self.widget = w.VBox(
+            [
+                self.header,
+                self.message_list,
+                self.typing_indicator,
+                self.error_bar,
+                self.input_row,
+                self.preview.box,
+            ],
+            layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="4px"),
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @staticmethod
+    def _indicator_html(state: str, reason: str | None) -> str:
+        color, label = _INDICATOR.get(state, ("#777", state))
+        hint = f"{reason}: StudyMate runs in this kernel" if reason else label
+        return (
+            f'<span title="{escape(hint)}" style="color: {color}; white-space: nowrap">'
+            f"● {escape(label)}</span>" + (f" <small>{escape(reason)}</small>" if reason else "")
+        )
+
+    # --- public API ------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation on screen, oldest first, as protocol Message dicts (copies)."""
+        with self._lock:
+            return [dict(m) for m in self._messages]  # type: ignore[misc]
+
+    @property
+    def chat_id(self) -> str | None:
+        return self._backend.client.chat_id if self._backend else None
+
+    @property
+    def connection(self) -> str:
+        """``connecting``, ``connected``, ``reconnecting``, ``offline`` or ``in-process``."""
+        return self._state
+
+    @property
+    def in_process(self) -> bool:
+        return self._backend is not None and self._backend.in_process
+
+    @property
+    def typing(self) -> bool:
+        """Whether the assistant is thinking or writing in the open chat."""
+        return self._typing
+
+    @property
+    def views(self) -> dict[str, MessageView]:
+        """The message rows on screen by message id."""
+        with self._lock:
+            return dict(self._views)
+
+    async def send(self, text: str, *, timeout: float | None = None) -> Message:
+        """Send ``text`` in the open chat; return the assistant's final Message (with its
+        citations) once the reply has streamed and is on screen."""
+        return await self._run(self._send(text), timeout)
+
+    async def open_chat(self, chat_id: str | None) -> list[Message]:
+        """Show ``chat_id`` with its history (``None``: a new chat)."""
+        await self._run(self._open_chat(chat_id) if chat_id else self._new_chat())
+        return self.messages
+
+    async def open_citation(self, citation: Citation, number: int | None = None) -> Passage:
+        """Show the cited passage in the preview (and ask JupyterLab to open the file at its
+        page where StudyMate's extension is installed); return the Passage."""
+        return await self._run(self._open_citation(number or 1, citation))
+
+    async def add_document(self, path: str, *, timeout: float = 120.0) -> Document:
+        """Add a file (relative to the server's root) to the library and wait until it is
+        indexed; raises StudyMateError if it cannot be."""
+        return await self._run(self._add_document(path), timeout)
+
+    async def wait_ready(self, timeout: float | None = 30.0) -> None:
+        """Wait until the panel has chosen its server (or in-process mode) and connected."""
+        await self._run(self._wait_connected(), timeout)
+
+    def close(self) -> None:
+        """Disconnect, end the client's thread and close the widgets."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._thread.call(self._shutdown(), 15)
+        except Exception as exc:
+            log.debug("closing the client failed: %s", exc)
+        self._thread.stop()
+        with self._lock:
+            for view in self._views.values():
+                view.close()
+            self._views.clear()
+            self.widget.close()
+
+    # --- thread plumbing -------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the client's loop, in an empty context.
+
+        Empty, not the caller's: ipykernel keeps the executing cell's message in a
+        ContextVar, and a task that inherited one cell's context would label every widget
+        update it ever sends as that cell's output. Without one, ipykernel uses the cell
+        executing at the time of the update (and nbclient stores the widget state)."""
+        return contextvars.Context().run(asyncio.run_coroutine_threadsafe, coro, self._thread.loop)
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        future = self._spawn(coro)
+        future.add_done_callback(_log_failure)
+        return future
+
+    async def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the client's loop and await it from the caller's loop."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._spawn(coro)), timeout)
+
+    async def _ready(self) -> Backend:
+        await asyncio.wrap_future(self._started)
+        assert self._backend is not None
+        return self._backend
+
+    async def _start(
+        self,
+        chat_id: str | None,
+        *,
+        root_dir: str | Path | None,
+        local_traits: dict[str, Any],
+        probe_timeout: float,
+    ) -> None:
+        try:
+            backend = await open_backend(
+                self._thread.client,
+                root_dir=root_dir,
+                local_traits=local_traits,
+                probe_timeout=probe_timeout,
+            )
+        except Exception as exc:
+            self._set_state("offline")
+            self._show_error(f"StudyMate is not available: {exc}", None)
+            raise
+        self._backend = backend
+        client = backend.client
+        client.on_state.connect(self._set_state)
+        client.on_message.connect(self._on_message)
+        client.on_history.connect(self._on_history)
+        client.on_typing.connect(self._on_typing)
+        client.on_chat_changed.connect(self._on_chat_changed)
+        for signal in (client.on_chat_created, client.on_chat_updated, client.on_chat_deleted):
+            signal.connect(lambda _data: self._request_refresh())
+        client.on_error.connect(lambda exc: self._show_error(exc.message, None))
+        self._set_state(client.state)
+        self._request_refresh()
+
+    async def _wait_connected(self) -> None:
+        backend = await self._ready()
+        await backend.client.wait_connected()
+
+    async def _shutdown(self) -> None:
+        backend = self._backend
+        if backend is not None and backend.client is not self._thread.client:
+            await backend.client.close()
+
+    # --- work on the client's loop ---------------------------------------------------------
+
+    async def _send(self, text: str) -> Message:
+        client = (await self._ready()).client
+        self._clear_error()
+        try:
+            final = await client.post(text)
+        except StudyMateError as exc:
+            self._show_error(f"Not sent: {exc.message}", text)
+            raise
+        finally:
+            self._flush()
+        if self._refreshing is not None:
+            # The new chat's title belongs in the header by the time send() returns.
+            await self._refreshing
+        if final.get("status") == "error":
+            self._retry_text = text
+        return final
+
+    async def _post_input(self, text: str) -> None:
+        with contextlib.suppress(StudyMateError):  # shown in the error bar, with Retry
+            await self._send(text)
+
+    async def _stop(self) -> None:
+        client = (await self._ready()).client
+        try:
+            await client.stop()
+        except StudyMateError as exc:
+            self._show_error(f"Could not stop: {exc.message}", None)
+
+    async def _new_chat(self) -> None:
+        client = (await self._ready()).client
+        client.new_chat()
+        self._flush()
+
+    async def _open_chat(self, chat_id: str) -> None:
+        client = (await self._ready()).client
+        try:
+            await client.open_chat(chat_id)
+        except StudyMateError as exc:
+            self._show_error(f"Cannot open that chat: {exc.message}", None)
+            raise
+        finally:
+            self._flush()
+
+    def _request_refresh(self) -> None:
+        """Reload the chat list (on the client's loop), e.g. after chat_created."""
+        self._refreshing = asyncio.ensure_future(self._refresh_chats())
+
+    async def _refresh_chats(self) -> None:
+        client = (await self._ready()).client
+        try:
+            chats = await client.list_chats()
+        except StudyMateError as exc:
+            log.info("cannot list chats: %s", exc)
+            return
+        with self._lock:
+            self._chats = chats
+        self._flush()
+
+    async def _open_citation(self, number: int, citation: Citation) -> Passage:
+        backend = await self._ready()
+        with self._lock:
+            self.preview.show(preview_title(number, citation, None), "<i>Loading…</i>", "")
+        if not backend.in_process:
+            open_in_lab(citation)
+        try:
+            passage = await backend.passage(citation["document_id"], citation["chunk_id"])
+        except StudyMateError as exc:
+            with self._lock:
+                self.preview.show(
+                    preview_title(number, citation, None),
+                    f"<i>The passage cannot be shown: {escape(exc.message)}</i>",
+                    "",
+                )
+            raise
+        with self._lock:
+            self.preview.show(
+                preview_title(number, citation, passage),
+                preview_body(passage),
+                preview_link(backend.base_url, passage),
+            )
+        return passage
+
+    async def _add_document(self, path: str) -> Document:
+        backend = await self._ready()
+        document = await backend.add_document(path)
+        while document["status"] not in ("ready", "failed"):
+            await asyncio.sleep(0.2)
+            document = await backend.get_document(document["id"])
+        if document["status"] == "failed":
+            raise StudyMateError("bad_request", f"{path}: {document.get('error') or 'failed'}")
+        return document
+
+    # --- client events (on the client's loop) ----------------------------------------------
+
+    def _set_state(self, state: ConnectionState | str) -> None:
+        backend = self._backend
+        if backend is not None and backend.in_process and state == "connected":
+            state = "in-process"
+        reason = backend.local_reason if backend is not None else None
+        with self._lock:
+            self._state = state
+            self.status.value = self._indicator_html(state, reason)
+
+    def _on_message(self, message: Message) -> None:
+        if self._backend is not None and message.get("chat_id") == self._backend.client.chat_id:
+            self._schedule()
+
+    def _on_history(self, chat_id: str) -> None:
+        if self._backend is not None and chat_id == self._backend.client.chat_id:
+            self._schedule()
+
+    def _on_chat_changed(self, _chat_id: str | None) -> None:
+        with self._lock:
+            self._typing = False
+        self._flush()
+
+    def _on_typing(self, data: TypingEventData) -> None:
+        client = self._backend.client if self._backend else None
+        if client is None or data.get("user_id") != "assistant":
+            return
+        if data.get("chat_id") != client.chat_id:
+            return
+        # Not batched: two frames a reply, and a short "thinking" must still show.
+        with self._lock:
+            self._typing = bool(data.get("is_typing"))
+            self._update_typing()
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Flush soon, at most once per ``min_interval`` (streamed pieces are batched)."""
+        if self._flush_handle is not None:
+            return
+        loop = self._thread.loop
+        delay = max(0.0, self._last_flush + self.min_interval - time.monotonic())
+        self._flush_handle = loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        """Bring every widget up to the client's state (on the client's loop)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._last_flush = time.monotonic()
+        backend = self._backend
+        if backend is None or self._closed:
+            return
+        client = backend.client
+        messages = client.messages
+        shown: list[Message] = list(messages)
+        stored = {m["id"] for m in messages}
+        for item in client.pending:
+            if item.chat_id == client.chat_id and item.id not in stored:
+                pending: Message = {
+                    "id": item.id,
+                    "role": "user",
+                    "content": item.content,
+                    "citations": [],
+                    "timestamp": "",
+                    "chat_id": item.chat_id or "",
+                    "status": "sending",  # type: ignore[typeddict-item]  # shown, not sent
+                }
+                shown.append(pending)
+        with self._lock:
+            self._messages = messages
+            self._render_messages(shown)
+            self._streaming = any(m.get("status") == "streaming" for m in messages)
+            self._update_typing()
+            self._render_header(client.chat_id)
+
+    def _render_messages(self, shown: list[Message]) -> None:
+        keep: dict[str, MessageView] = {}
+        rows = []
+        for message in shown:
+            view = self._views.get(message["id"])
+            if view is None:
+                view = MessageView(message, self._on_chip, self._on_retry)
+            else:
+                view.update(message)
+            keep[message["id"]] = view
+            rows.append(view.row)
+        if tuple(rows) != tuple(self.message_list.children):
+            self.message_list.children = rows
+        for message_id, view in self._views.items():
+            if message_id not in keep:
+                view.close()
+        self._views = keep
+
+    def _update_typing(self) -> None:
+        thinking = self._typing
+        text = "StudyMate is writing…" if self._streaming else "StudyMate is thinking…"
+        value = f"<i>{text}</i>" if thinking else ""
+        if self.typing_indicator.value != value:
+            self.typing_indicator.value = value
+        show(self.typing_indicator, thinking)
+        show(self.stop_button, thinking or self._streaming)
+
+    def _render_header(self, chat_id: str | None) -> None:
+        chat = next((c for c in self._chats if c["id"] == chat_id), None)
+        title = chat["title"] if chat else ("New chat" if chat_id is None else "Chat")
+        html = f"<b>{escape(title)}</b>"
+        if self.title.value != html:
+            self.title.value = html
+        options = [("New chat", _NEW_CHAT)] + [(c["title"], c["id"]) for c in self._chats]
+        if chat_id is not None and chat is None:
+            options.append((title, chat_id))
+        self._syncing_picker = True
+        try:
+            if tuple(options) != tuple(self.picker.options):
+                self.picker.options = options
+            value = chat_id or _NEW_CHAT
+            if self.picker.value != value:
+                self.picker.value = value
+        finally:
+            self._syncing_picker = False
+
+    def _show_error(self, text: str, retry_text: str | None) -> None:
+        with self._lock:
+            if retry_text is not None:
+                self._retry_text = retry_text
+            self.error.value = f'<span style="color: #c62828">{escape(text)}</span>'
+            show(self.retry_button, self._retry_text is not None)
+            show(self.error_bar, True)
+
+    def _clear_error(self) -> None:
+        with self._lock:
+            self._retry_text = None
+            show(self.error_bar, False)
+
+    # --- user actions (any thread: they only hand work to the client's loop) --------------
+
+    def _send_input(self) -> None:
+        with self._lock:
+            text = self.input.value
+            if not text.strip():
+                return
+            self.input.value = ""
+        self._submit(self._post_input(text))
+
+    def _retry(self) -> None:
+        text = self._retry_text
+        if text:
+            self._submit(self._post_input(text))
+
+    def _on_retry(self, message: Message) -> None:
+        """Ask again the question a failed reply answered."""
+        with self._lock:
+            messages = list(self._messages)
+        answered = {a: q for q, a in pair_replies(messages).items()}
+        question = next((m for m in messages if m["id"] == answered.get(message["id"])), None)
+        if question is not None:
+            self._submit(self._post_input(question["content"]))
+
+    def _on_chip(self, number: int, citation: Citation) -> None:
+        self._submit(self._open_citation(number, citation))
+
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        if self._syncing_picker:
+            return
+        value = change["new"]
+        if value == _NEW_CHAT:
+            self._submit(self._new_chat())
+        else:
+            self._submit(self._open_chat(value))
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.debug("StudyMate widget action failed: %s", future.exception())
