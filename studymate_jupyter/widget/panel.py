@@ -15,38 +15,27 @@ import concurrent.futures
 import contextlib
 import contextvars
 import logging
-import threading
 import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import ipywidgets as w
-
 from ..client import ClientThread, StudyMateClient, StudyMateError, pair_replies
 from .backend import Backend, open_backend
 from .citations import open_in_lab, preview_body, preview_link, preview_title
 from .render import escape
-from .views import MessageView, PreviewView, show
+from .screen import NEW_CHAT, Screen
+from .views import MessageView
 
 if TYPE_CHECKING:
-    from ..client.types import Chat, ConnectionState, TypingEventData
+    from ..client.types import ConnectionState, TypingEventData
     from ..protocol import Citation, Document, Message, Passage
 
 T = TypeVar("T")
 log = logging.getLogger("studymate_jupyter.widget")
 
-_INDICATOR = {
-    "connecting": ("#b26a00", "connecting…"),
-    "connected": ("#2e7d32", "connected"),
-    "reconnecting": ("#b26a00", "reconnecting…"),
-    "offline": ("#c62828", "offline"),
-    "in-process": ("#1565c0", "in-process"),
-}
-_NEW_CHAT = ""  # the picker's value for "a new chat" (its first message creates it)
 
-
-class ChatPanel:
+class ChatPanel(Screen):
     """The StudyMate chat as a notebook widget; display it by making it a cell's last value.
 
     ``chat_id`` opens that chat (``None``: a new chat, created by its first message);
@@ -67,22 +56,15 @@ class ChatPanel:
         max_updates: float = 20.0,
         probe_timeout: float = 3.0,
     ) -> None:
+        super().__init__()
         self.min_interval = 1.0 / max_updates
-        self._lock = threading.RLock()
-        self._views: dict[str, MessageView] = {}
         self._messages: list[Message] = []
-        self._chats: list[Chat] = []
-        self._typing = False
-        self._streaming = False
         self._state: str = "connecting"
-        self._retry_text: str | None = None
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush = 0.0
-        self._syncing_picker = False
         self._backend: Backend | None = None
         self._refreshing: asyncio.Future[None] | None = None
         self._closed = False
-        self._build_widgets()
         self._thread = ClientThread(
             lambda: StudyMateClient(url, token, chat_id=chat_id), name="studymate-widget"
         )
@@ -93,80 +75,6 @@ class ChatPanel:
                 local_traits=dict(local_traits or {}),
                 probe_timeout=probe_timeout,
             )
-        )
-
-    # --- widgets -----------------------------------------------------------------------------
-
-    def _build_widgets(self) -> None:
-        self.title = w.HTML("<b>New chat</b>", layout=w.Layout(flex="1 1 auto"))
-        self.status = w.HTML(self._indicator_html("connecting", None))
-        self.picker = w.Dropdown(
-            options=[("New chat", _NEW_CHAT)], value=_NEW_CHAT, layout=w.Layout(width="14em")
-        )
-        self.picker.observe(self._on_pick, names="value")
-        self.new_chat_button = w.Button(
-            description="New chat", icon="plus", layout=w.Layout(width="auto")
-        )
-        self.new_chat_button.on_click(lambda _button: self._submit(self._new_chat()))
-        self.header = w.HBox(
-            [self.title, self.status, self.picker, self.new_chat_button],
-            layout=w.Layout(align_items="center"),
-        )
-        self.message_list = w.VBox(
-            [], layout=w.Layout(max_height="480px", overflow_y="auto", padding="0 4px")
-        )
-        self.typing_indicator = w.HTML("", layout=w.Layout(display="none"))
-        self.error = w.HTML("")
-        self.retry_button = w.Button(
-            description="Retry", icon="refresh", layout=w.Layout(width="auto")
-        )
-        self.retry_button.on_click(lambda _button: self._retry())
-        self.error_bar = w.HBox([self.error, self.retry_button], layout=w.Layout(display="none"))
-        # Enter inserts a newline: no stock widget sends on Enter without also sending on blur
-        # (Text.on_submit is deprecated), and questions may span lines.
-        self.input = w.Textarea(
-            placeholder="Ask about your course material…",
-            rows=2,
-            layout=w.Layout(flex="1 1 auto", width="auto"),
-        )
-        self.send_button = w.Button(
-            description="Send",
-            icon="paper-plane",
-            button_style="primary",
-            layout=w.Layout(width="auto"),
-        )
-        self.send_button.on_click(lambda _button: self._send_input())
-        self.stop_button = w.Button(
-            description="Stop",
-            icon="stop",
-            button_style="warning",
-            layout=w.Layout(width="auto", display="none"),
-        )
-        self.stop_button.on_click(lambda _button: self._submit(self._stop()))
-        self.input_row = w.HBox([self.input, self.send_button, self.stop_button])
-        self.preview = PreviewView()
-        self.widget = w.VBox(
-            [
-                self.header,
-                self.message_list,
-                self.typing_indicator,
-                self.error_bar,
-                self.input_row,
-                self.preview.box,
-            ],
-            layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="4px"),
-        )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    @staticmethod
-    def _indicator_html(state: str, reason: str | None) -> str:
-        color, label = _INDICATOR.get(state, ("#777", state))
-        hint = f"{reason}: StudyMate runs in this kernel" if reason else label
-        return (
-            f'<span title="{escape(hint)}" style="color: {color}; white-space: nowrap">'
-            f"● {escape(label)}</span>" + (f" <small>{escape(reason)}</small>" if reason else "")
         )
 
     # --- public API ------------------------------------------------------------------------
@@ -478,65 +386,6 @@ class ChatPanel:
             self._update_typing()
             self._render_header(client.chat_id)
 
-    def _render_messages(self, shown: list[Message]) -> None:
-        keep: dict[str, MessageView] = {}
-        rows = []
-        for message in shown:
-            view = self._views.get(message["id"])
-            if view is None:
-                view = MessageView(message, self._on_chip, self._on_retry)
-            else:
-                view.update(message)
-            keep[message["id"]] = view
-            rows.append(view.row)
-        if tuple(rows) != tuple(self.message_list.children):
-            self.message_list.children = rows
-        for message_id, view in self._views.items():
-            if message_id not in keep:
-                view.close()
-        self._views = keep
-
-    def _update_typing(self) -> None:
-        thinking = self._typing
-        text = "StudyMate is writing…" if self._streaming else "StudyMate is thinking…"
-        value = f"<i>{text}</i>" if thinking else ""
-        if self.typing_indicator.value != value:
-            self.typing_indicator.value = value
-        show(self.typing_indicator, thinking)
-        show(self.stop_button, thinking or self._streaming)
-
-    def _render_header(self, chat_id: str | None) -> None:
-        chat = next((c for c in self._chats if c["id"] == chat_id), None)
-        title = chat["title"] if chat else ("New chat" if chat_id is None else "Chat")
-        html = f"<b>{escape(title)}</b>"
-        if self.title.value != html:
-            self.title.value = html
-        options = [("New chat", _NEW_CHAT)] + [(c["title"], c["id"]) for c in self._chats]
-        if chat_id is not None and chat is None:
-            options.append((title, chat_id))
-        self._syncing_picker = True
-        try:
-            if tuple(options) != tuple(self.picker.options):
-                self.picker.options = options
-            value = chat_id or _NEW_CHAT
-            if self.picker.value != value:
-                self.picker.value = value
-        finally:
-            self._syncing_picker = False
-
-    def _show_error(self, text: str, retry_text: str | None) -> None:
-        with self._lock:
-            if retry_text is not None:
-                self._retry_text = retry_text
-            self.error.value = f'<span style="color: #c62828">{escape(text)}</span>'
-            show(self.retry_button, self._retry_text is not None)
-            show(self.error_bar, True)
-
-    def _clear_error(self) -> None:
-        with self._lock:
-            self._retry_text = None
-            show(self.error_bar, False)
-
     # --- user actions (any thread: they only hand work to the client's loop) --------------
 
     def _send_input(self) -> None:
@@ -561,6 +410,12 @@ class ChatPanel:
         if question is not None:
             self._submit(self._post_input(question["content"]))
 
+    def _on_new_chat(self) -> None:
+        self._submit(self._new_chat())
+
+    def _on_stop(self) -> None:
+        self._submit(self._stop())
+
     def _on_chip(self, number: int, citation: Citation) -> None:
         self._submit(self._open_citation(number, citation))
 
@@ -568,7 +423,7 @@ class ChatPanel:
         if self._syncing_picker:
             return
         value = change["new"]
-        if value == _NEW_CHAT:
+        if value == NEW_CHAT:
             self._submit(self._new_chat())
         else:
             self._submit(self._open_chat(value))
