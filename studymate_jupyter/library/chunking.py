@@ -37,6 +37,8 @@ class Chunk:
     text: str
     anchor: str | None
     heading: str
+    # Index terms for the chunk's pages (ParsedUnit.keywords), searched in a column of their own.
+    keywords: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ def chunk_document(
                     text=text[first.start : last.end],
                     anchor=units[0].anchor,
                     heading=_heading(document.units, first.unit, last.unit),
+                    keywords=_keywords(document.units, first.unit, last.unit),
                 )
             )
     return chunks
@@ -130,3 +133,13 @@ def _windows(count: int, size: int, overlap: int) -> list[tuple[int, int]]:
 def _heading(units: tuple[ParsedUnit, ...], first: int, last: int) -> str:
     titles = [units[index].heading for index in range(first, last + 1) if units[index].heading]
     return " / ".join(dict.fromkeys(titles))
+
+
+def _keywords(units: tuple[ParsedUnit, ...], first: int, last: int) -> str:
+    terms = [
+        term
+        for index in range(first, last + 1)
+        for term in units[index].keywords.split(" ; ")
+        if term
+    ]
+    return " ; ".join(dict.fromkeys(terms))

@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from .bookindex import add_index_keywords
 from .errors import IngestError
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class ParsedUnit:
     text: str
     anchor: str | None = None
     heading: str = ""
+    # Topics the document's own index or contents pages give for this page (bookindex.py).
+    keywords: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +205,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         raise IngestError("corrupt or unreadable PDF") from None
     if not units:
         raise IngestError("no extractable text")
-    return ParsedDocument(kind="pdf", pages=page_count, units=tuple(units))
+    return ParsedDocument(kind="pdf", pages=page_count, units=add_index_keywords(units, page_count))
 
 
 def _decrypt_with_empty_password(reader: Any) -> bool:

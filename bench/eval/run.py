@@ -1,0 +1,188 @@
+"""hit@1 / hit@5 of each ranking on bench/eval/questions.json, through the server's code path.
+
+Usage (from the repository root):
+
+    python -m bench.eval [--no-hybrid] [--verbose] [--no-cache]
+
+Rankings:
+  baseline  fixed 150-word chunks, one column, unicode61 (no stemming), plain bm25: the
+            baseline to beat (bench/eval/harness.py: PlainBm25Retriever).
+  default   the server's default: library.chunking + Bm25Retriever (FTS5, bm25).
+  hybrid    HybridRetriever (library/embeddings.py): all-MiniLM-L6-v2 vectors fused with
+            the default's bm25 by reciprocal rank fusion; needs the `embeddings` extra.
+
+Tuning split: settings were tuned looking only at the odd-numbered questions (q01, q03, …);
+the even-numbered ones are held out. Both halves and the whole set are printed.
+Writes bench/results/eval.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `python bench/eval/run.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from bench.eval.fetch import CACHE, QUESTIONS, fetch  # noqa: E402
+from bench.eval.harness import (  # noqa: E402
+    CachedEmbedder,
+    Outcome,
+    PlainBm25Retriever,
+    Question,
+    default_retriever,
+    evaluate,
+    fixed_chunks,
+    is_answer,
+    load_questions,
+    parse_manuals,
+)
+from studymate_jupyter.library.chunking import chunk_document  # noqa: E402
+from studymate_jupyter.library.retrieval import Hit, Retriever  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "eval.json"
+TARGETS = {"default": (0.65, 0.90), "hybrid": (0.80, 0.97)}
+
+
+def _printer(verbose: bool):  # type: ignore[no-untyped-def]
+    def show(question: Question, hits: list[Hit]) -> None:
+        # Only tuning questions are ever shown, so the held-out half stays unseen.
+        if not verbose or question.number % 2 == 0:
+            return
+        mark = next((i for i, h in enumerate(hits, 1) if is_answer(h, question)), "-")
+        print(f"  {question.id} rank={mark} want {question.file}:{list(question.pages)}")
+        for hit in hits:
+            print(f"      {hit.filename}:{hit.page_start}-{hit.page_end} {hit.heading[:70]!r}")
+
+    return show
+
+
+def _hybrid(use_cache: bool) -> tuple[Retriever, CachedEmbedder] | None:
+    from studymate_jupyter.library.embeddings import HybridRetriever, MiniLmEmbedder, MissingExtra
+
+    try:
+        inner = MiniLmEmbedder()
+    except MissingExtra as exc:
+        print(f"hybrid skipped: {exc}", file=sys.stderr)
+        return None
+    # Without the cache the wrapper still times the embedding, it just starts empty.
+    folder = CACHE / "vectors" if use_cache else Path(tempfile.mkdtemp(prefix="vectors-"))
+    embedder = CachedEmbedder(inner, folder)
+    return HybridRetriever(embedder, bm25=default_retriever()), embedder  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--no-hybrid", action="store_true", help="skip the embeddings ranking")
+    parser.add_argument("--only", choices=["baseline", "default", "hybrid"], action="append")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print the top 5 of each tuning question"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="parse and embed from scratch")
+    args = parser.parse_args()
+
+    questions = load_questions(QUESTIONS)
+    manuals = fetch()
+    started = time.perf_counter()
+    documents = parse_manuals(manuals, None if args.no_cache else CACHE)
+    pages = sum(d.pages for d in documents.values())
+    print(
+        f"{pages} pages parsed in {time.perf_counter() - started:.1f} s; {len(questions)} questions"
+    )
+
+    wanted = set(args.only or ["baseline", "default", "hybrid"])
+    if args.no_hybrid:
+        wanted.discard("hybrid")
+    show = _printer(args.verbose)
+    outcomes: list[Outcome] = []
+    if "baseline" in wanted:
+        outcomes.append(
+            evaluate(
+                "baseline",
+                PlainBm25Retriever(),
+                fixed_chunks,
+                documents,
+                manuals,
+                questions,
+                on_hits=show,
+            )
+        )
+    if "default" in wanted:
+        outcomes.append(
+            evaluate(
+                "default",
+                default_retriever(),
+                chunk_document,
+                documents,
+                manuals,
+                questions,
+                on_hits=show,
+            )
+        )
+    if "hybrid" in wanted:
+        built = _hybrid(not args.no_cache)
+        if built is None:
+            print("hybrid skipped: install the extra (pip install torch==2.13.0 '.[embeddings]')")
+        else:
+            hybrid, embedder = built
+            outcomes.append(
+                evaluate(
+                    "hybrid", hybrid, chunk_document, documents, manuals, questions, on_hits=show
+                )
+            )
+            embedded = {"chunks_embedded": embedder.computed, "seconds": round(embedder.seconds, 1)}
+            print(f"embedding: {embedded} (cached vectors are not counted)")
+
+    tuning = [q for q in questions if q.number % 2 == 1]
+    held_out = [q for q in questions if q.number % 2 == 0]
+    print()
+    print(
+        f"{'ranking':<10} {'chunks':>6}  {'hit@1':>5} {'hit@5':>5}  "
+        f"{'tune@1':>6} {'tune@5':>6}  {'held@1':>6} {'held@5':>6}  {'prep s':>7} {'ms/q':>6}"
+    )
+    report: dict[str, object] = {
+        "questions": len(questions),
+        "tuning_split": "odd-numbered questions tuned on, even-numbered held out",
+        "machine": platform.platform(),
+        "rankings": {},
+    }
+    if "embedded" in locals():
+        report["embedding"] = embedded
+    for outcome in outcomes:
+        row = {
+            "chunks": outcome.chunks,
+            "hit@1": round(outcome.hit_at(1, questions), 3),
+            "hit@5": round(outcome.hit_at(5, questions), 3),
+            "tuning hit@1": round(outcome.hit_at(1, tuning), 3),
+            "tuning hit@5": round(outcome.hit_at(5, tuning), 3),
+            "held-out hit@1": round(outcome.hit_at(1, held_out), 3),
+            "held-out hit@5": round(outcome.hit_at(5, held_out), 3),
+            "prepare_seconds": round(outcome.prepare_seconds, 1),
+            "index_seconds": round(outcome.index_seconds, 2),
+            "search_ms_median": outcome.search_ms_median,
+            "ranks": outcome.ranks,
+        }
+        report["rankings"][outcome.label] = row  # type: ignore[index]
+        print(
+            f"{outcome.label:<10} {outcome.chunks:>6}  {row['hit@1']:>5.2f} {row['hit@5']:>5.2f}  "
+            f"{row['tuning hit@1']:>6.2f} {row['tuning hit@5']:>6.2f}  "
+            f"{row['held-out hit@1']:>6.2f} {row['held-out hit@5']:>6.2f}  "
+            f"{outcome.prepare_seconds:>7.1f} {outcome.search_ms_median:>6.2f}"
+        )
+    for label, (one, five) in TARGETS.items():
+        print(f"target {label}: hit@1 >= {one:.2f}, hit@5 >= {five:.2f}")
+    misses = {o.label: [qid for qid, rank in o.ranks.items() if rank is None] for o in outcomes}
+    print("misses (no answer in top 5):", json.dumps(misses))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
