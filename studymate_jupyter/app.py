@@ -232,8 +232,12 @@ class StudyMate(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await super()._start_jupyter_server_extension(serverapp)  # type: ignore[no-untyped-call]
-        # Documents a stopped server left half-indexed are indexed again.
+        # Documents a stopped server left half-indexed are indexed again, and questions it
+        # left unanswered are answered.
         self.core.library.resume()
+        queued = await self.core.replies.resume()
+        if queued:
+            self.log.info("StudyMate: answering %d question(s) left by a stop", queued)
 
     async def stop_extension(self) -> None:
         await self.core.close()

@@ -198,6 +198,8 @@ class Message(TypedDict):
     timestamp: str
     chat_id: str
     status: MessageStatus
+    # (extension) on an assistant message: the id of the user message it answers.
+    reply_to: NotRequired[str]
 
 
 class ChatScope(TypedDict, total=False):

@@ -10,7 +10,7 @@ import sys
 import pytest
 from fake_llm import FakeLLM
 
-from studymate_jupyter.pytest_plugin import ServerProcess
+from studymate_jupyter.pytest_plugin import ServerProcess, is_final_reply
 from studymate_jupyter.store.db import Database
 from studymate_jupyter.store.migrations import STEPS
 
@@ -132,3 +132,31 @@ async def test_the_database_lives_under_the_jupyter_data_dir_by_default(tmp_path
     finally:
         await asyncio.to_thread(process.stop)
     assert (tmp_path / "data" / "studymate" / "studymate.db").exists()
+
+
+async def test_a_question_queued_behind_a_reply_cut_off_by_a_stop_is_answered_at_restart(
+    server, llm
+):
+    await asyncio.to_thread(server.start)
+    ws = await server.connect()
+    await ws.send("message", {"message": {"id": "q1", "role": "user", "content": "first"}})
+    chat_id = (await ws.recv())["data"]["chat_id"]
+    await ws.send(
+        "message",
+        {"chat_id": chat_id, "message": {"id": "q2", "role": "user", "content": "second"}},
+    )
+    await ws.recv_until(lambda f: f["type"] == "message" and f["data"]["message"]["id"] == "q2")
+    await asyncio.to_thread(server.stop)
+    llm.pieces = ["answer ", "two"]
+    await asyncio.to_thread(server.start)
+    listener = await server.connect()
+    await listener.send("auth", {"chat_id": chat_id})
+    final = (await listener.recv_until(is_final_reply))[-1]["data"]["message"]
+    assert (final["reply_to"], final["content"], final["status"]) == (
+        "q2",
+        "answer two",
+        "complete",
+    )
+    messages = await history(server, chat_id)
+    replies = {m["reply_to"]: m["status"] for m in messages if m["role"] == "assistant"}
+    assert replies == {"q1": "error", "q2": "complete"}

@@ -96,6 +96,13 @@ class Replies:
             self._workers.pop(chat_id, None)
             self._queues.pop(chat_id, None)
 
+    async def resume(self) -> int:
+        """Answer the questions a stopped server left queued; return how many."""
+        questions = await self.db.read(repo.unanswered_questions)
+        for user_id, question in questions:
+            self.enqueue(user_id, question)
+        return len(questions)
+
     def stop(self, chat_id: str, reason: EndReason = "stopped") -> bool:
         """End the reply in progress in a chat; True when there was one."""
         live = self.live.get(chat_id)
@@ -148,13 +155,16 @@ class Replies:
             )
         )
         started = await self.db.write(
-            lambda s: repo.start_assistant_message(s, job.user_id, chat_id)
+            lambda s: repo.start_assistant_message(s, job.user_id, chat_id, job.message_id)
         )
         if started is None or history is None or chat is None:
             return  # the chat was deleted before its turn came
         live = LiveReply(job.user_id, started)
         self.live[chat_id] = live
         self.hub.to_chat(chat_id, self._typing_frame(chat_id, True))
+        # The reply appears at once, in the place history will give it, before any text.
+        self.hub.to_chat(chat_id, self._message_frame(live, live.snapshot()))
+        live.last_sent = time.monotonic()
         status: MessageStatus = "complete"
         try:
             turns = [Turn(m["role"], m["content"]) for m in history.messages if m["content"]]

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role
 from .models import ChatRow, MessageRow
@@ -48,7 +48,7 @@ def chat_dict(row: ChatRow) -> Chat:
 
 def message_dict(row: MessageRow) -> Message:
     citations: list[Citation] = json.loads(row.citations)
-    return {
+    message: Message = {
         "id": row.id,
         "role": row.role,  # type: ignore[typeddict-item]  # CHECK-ed on write
         "content": row.content,
@@ -57,6 +57,9 @@ def message_dict(row: MessageRow) -> Message:
         "chat_id": row.chat_id,
         "status": row.status,  # type: ignore[typeddict-item]
     }
+    if row.reply_to is not None:
+        message["reply_to"] = row.reply_to
+    return message
 
 
 def _owned_chat(session: Session, user_id: str, chat_id: str) -> ChatRow | None:
@@ -181,13 +184,38 @@ def add_user_message(
     return StoredUserMessage(message_dict(row), chat_dict(chat_row), created, True)
 
 
-def start_assistant_message(session: Session, user_id: str, chat_id: str) -> Message | None:
+def start_assistant_message(
+    session: Session, user_id: str, chat_id: str, reply_to: str
+) -> Message | None:
     """Store an empty streaming reply, so a crash mid-reply leaves a trace to mark as failed."""
     chat_row = _owned_chat(session, user_id, chat_id)
     if chat_row is None:
         return None
     row = _insert_message(session, user_id, chat_row, new_id(), "assistant", "", "streaming")
+    row.reply_to = reply_to
+    session.flush()
     return message_dict(row)
+
+
+def unanswered_questions(session: Session) -> list[tuple[str, Message]]:
+    """(user_id, message) of user messages no reply answers, oldest first.
+
+    They were queued behind a reply when the server stopped; the next start answers them.
+    """
+    answer = aliased(MessageRow)
+    rows = session.scalars(
+        select(MessageRow)
+        .where(
+            MessageRow.role == "user",
+            ~exists().where(
+                answer.chat_id == MessageRow.chat_id,
+                answer.reply_to == MessageRow.id,
+                answer.role == "assistant",
+            ),
+        )
+        .order_by(MessageRow.seq)
+    )
+    return [(row.user_id, message_dict(row)) for row in rows]
 
 
 def finish_assistant_message(

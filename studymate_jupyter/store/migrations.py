@@ -87,6 +87,17 @@ STEPS: list[list[str]] = [
             vector BLOB NOT NULL
         )""",
     ],
+    # 4: an assistant message names the question it answers, so a question left unanswered
+    # (a server stopped with replies still queued) can be found and answered at the next start.
+    [
+        "ALTER TABLE messages ADD COLUMN reply_to VARCHAR(128)",
+        """UPDATE messages SET reply_to = (
+            SELECT q.id FROM messages q
+            WHERE q.chat_id = messages.chat_id AND q.role = 'user' AND q.seq < messages.seq
+            ORDER BY q.seq DESC LIMIT 1
+        ) WHERE role = 'assistant'""",
+        "CREATE INDEX ix_messages_reply_to ON messages (chat_id, reply_to)",
+    ],
 ]
 
 

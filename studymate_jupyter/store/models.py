@@ -44,6 +44,8 @@ class MessageRow(Base):
     # still shows its source after the document changes or goes away.
     citations: Mapped[str] = mapped_column(default="[]")
     created_at: Mapped[str]
+    # For an assistant message: the id of the user message it answers.
+    reply_to: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class DocumentRow(Base):

@@ -200,12 +200,6 @@ async def test_a_restart_mid_conversation_loses_and_duplicates_nothing(
         await client.close()
 
 
-@pytest.mark.xfail(
-    reason="the server keeps queued questions in memory: after a restart a question that waited "
-    "behind the cut-off reply is never answered, and with no reply_to on assistant messages the "
-    "next reply is taken for its answer",
-    strict=False,
-)
 async def test_a_question_queued_behind_a_reply_cut_off_by_a_restart_is_still_answered(
     server: ServerProcess, llm: FakeLLM
 ) -> None:
