@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import threading
@@ -89,8 +90,10 @@ class MiniLmEmbedder:
         self.device = device
         self.batch_size = batch_size
         self.path = model_path()
-        _require("numpy")
-        _require("torch")
+        # Found, not imported: importing torch takes seconds, paid at the first embedding.
+        for module in ("numpy", "torch", "sentence_transformers"):
+            if importlib.util.find_spec(module) is None:
+                _require(module)
         self._model: Any = None
         # One encode at a time: torch already uses every core for one batch.
         self._lock = threading.Lock()
