@@ -98,6 +98,19 @@ STEPS: list[list[str]] = [
         ) WHERE role = 'assistant'""",
         "CREATE INDEX ix_messages_reply_to ON messages (chat_id, reply_to)",
     ],
+    # 5: chunks_fts gains a `keywords` column (terms from a book's own index, library/
+    # bookindex.py). FTS5 tables cannot be altered: rebuild from the chunks still searchable.
+    # Their keywords are not stored in `chunks`, so they come back when a file is re-indexed.
+    [
+        "DROP TABLE chunks_fts",
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            heading, body, keywords, tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """INSERT INTO chunks_fts (rowid, heading, body)
+            SELECT c.rowid, c.heading, c.text FROM chunks c
+            JOIN documents d ON d.id = c.document_id
+            WHERE c.retired = 0 AND d.removed_at IS NULL""",
+    ],
 ]
 
 
