@@ -51,7 +51,16 @@ export async function openCitation(
   }
   const kind = kindOf(path);
   const factory = kind === 'markdown' ? 'Markdown Preview' : undefined;
-  const widget = docManager.openOrReveal(path, factory) as IDocumentWidget | undefined;
+  // Opened to read a cited cell: no kernel is started (and no kernel picker shown); the
+  // user can still pick one from the notebook's toolbar.
+  const kernelPreference = kind === 'notebook' ? { shouldStart: false, canStart: true } : undefined;
+  const widget = docManager.openOrReveal(
+    path,
+    factory,
+    undefined,
+    undefined,
+    kernelPreference
+  ) as IDocumentWidget | undefined;
   if (!widget) {
     return undefined;
   }

@@ -4,8 +4,10 @@ and the steps a user takes in the panel (locators, asking, opening files)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +68,19 @@ def assistant_messages(page: Any) -> Any:
 
 def open_panel(page: Any) -> None:
     """Open the panel the way the issue asks for: the command palette's "Open StudyMate"."""
-    # The shell shows before every shortcut is bound: wait for the panel's plugin, and press
-    # the palette's shortcut again until the palette is there.
+    # The shell shows before every shortcut is bound: wait until the workspace is restored
+    # (the launcher is up) and the panel's plugin is active, then press the palette's shortcut
+    # (again only if the palette is still not there: the shortcut toggles it).
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
     expect(page.locator("#studymate-panel")).to_have_count(1)
     palette = page.locator(".lm-CommandPalette-input")
-    for _ in range(15):
+    for _ in range(6):
+        if palette.is_visible():
+            break
+        page.locator(".jp-Launcher").click(position={"x": 5, "y": 5})
         page.keyboard.press("Control+Shift+C")
         try:
-            expect(palette).to_be_visible(timeout=2_000)
-            break
+            expect(palette).to_be_visible(timeout=5_000)
         except AssertionError:
             continue
     palette.fill("Open StudyMate")
@@ -102,3 +108,15 @@ def text_pdf(pages: list[list[str]]) -> bytes:
 def open_in_file_browser(page: Any, name: str) -> None:
     page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
     page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()
+
+
+def api_post(lab: Any, path: str, body: dict[str, Any]) -> Any:
+    """POST JSON to the server as its owner (the token), as a script or another tab would."""
+    request = urllib.request.Request(
+        f"{lab.url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from labpage import (
     PAGE_ERRORS,
+    api_post,
     assistant_messages,
     expect,
     open_panel,
@@ -47,6 +48,13 @@ def user_settings(lab: ServerProcess) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"showScores": True, "sendWithShiftEnter": True}
     (folder / "plugin.jupyterlab-settings").write_text(json.dumps(settings))
+
+
+def ask_with_shift_enter(page: Any, text: str) -> None:
+    """This user sends with Shift+Enter (see `user_settings`)."""
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Shift+Enter")
 
 
 def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: ServerProcess) -> None:
@@ -88,11 +96,77 @@ def test_an_answer_cites_the_page_and_the_citation_opens_it(page: Any) -> None:
     shot(page, "citation-opened-from-library")
 
 
+def cell(cell_id: str, text: str) -> dict[str, Any]:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": text}
+
+
+def long(text: str) -> str:
+    return " ".join([text] * 6)
+
+
+NOTES = {
+    "cells": [
+        cell("intro", long("Waves carry energy from one place to another without matter.")),
+        cell("speed", long("The speed of a wave is its frequency times its wavelength.")),
+        cell("bending", long("Diffraction is the bending of waves around obstacles.")),
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+HOSTILE_NAME = "<img src=x onerror=window.__pwned=9>.md"
+
+
+def test_a_notebook_citation_opens_the_notebook_at_the_cited_cell(
+    page: Any, lab: ServerProcess
+) -> None:
+    (lab.root_dir / "waves.ipynb").write_text(json.dumps(NOTES))
+    api_post(lab, "studymate/api/documents", {"path": "waves.ipynb"})
+    panel(page).get_by_role("tab", name="Library").click()
+    ready = panel(page).locator(".jp-StudyMate-document[data-status='ready']", has_text="waves")
+    expect(ready).to_have_count(1)
+    panel(page).get_by_role("tab", name="Chats").click()
+    ask_with_shift_enter(page, "What is diffraction of waves around obstacles?")
+    reply = assistant_messages(page).last
+    expect(reply).to_have_attribute("data-status", "complete")
+    chip = reply.locator(".jp-StudyMate-chip", has_text="waves.ipynb").first
+    expect(chip).to_have_text(re.compile(r"waves\.ipynb p\.3$"))
+    chip.click()
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    expect(notebook.locator(".jp-Cell.jp-mod-active")).to_contain_text("Diffraction")
+    shot(page, "notebook-citation")
+
+
+def test_a_hostile_document_name_stays_text(page: Any, lab: ServerProcess) -> None:
+    (lab.root_dir / HOSTILE_NAME).write_text(
+        "# Interference\n\n" + long("Interference adds two waves into one pattern.") + "\n"
+    )
+    api_post(lab, "studymate/api/documents", {"path": HOSTILE_NAME})
+    panel(page).get_by_role("tab", name="Library").click()
+    name = panel(page).locator(".jp-StudyMate-documentName", has_text="onerror")
+    expect(name).to_have_text(HOSTILE_NAME)
+    ready = panel(page).locator(".jp-StudyMate-document[data-status='ready']", has_text="onerror")
+    expect(ready).to_have_count(1)
+    assert panel(page).locator(".jp-StudyMate-library img").count() == 0
+    panel(page).get_by_role("tab", name="Chats").click()
+    ask_with_shift_enter(page, "How does interference add two waves?")
+    reply = assistant_messages(page).last
+    expect(reply).to_have_attribute("data-status", "complete")
+    expect(reply.locator(".jp-StudyMate-chip", has_text="onerror").first).to_contain_text(
+        HOSTILE_NAME
+    )
+    assert reply.locator(".jp-StudyMate-citations img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
 def test_a_document_can_be_removed_from_the_library(page: Any) -> None:
     panel(page).get_by_role("tab", name="Library").click()
+    documents = panel(page).locator(".jp-StudyMate-document")
+    expect(documents).to_have_count(3)
     panel(page).get_by_role("button", name="Remove optics.pdf").click()
     page.locator(".jp-Dialog").get_by_role("button", name="Remove").click()
-    expect(panel(page).locator(".jp-StudyMate-document")).to_have_count(0)
+    expect(documents).to_have_count(2)
+    expect(documents.filter(has_text="optics.pdf")).to_have_count(0)
 
 
 def test_the_panel_raised_no_uncaught_errors() -> None:
