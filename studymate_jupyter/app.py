@@ -161,8 +161,11 @@ class StudyMate(ExtensionApp):
         if choice == "bm25":
             return Bm25Retriever()
         if choice == "hybrid":
-            # Imported by name: the embeddings extra (and torch) are optional.
-            choice = "studymate_jupyter.library.embeddings:HybridRetriever"
+            # Imported on demand: the embeddings extra (and torch) are optional. Without it,
+            # MissingExtra stops the start with the command that installs it.
+            from .library.embeddings import HybridRetriever
+
+            return HybridRetriever()
         return cast("Retriever", _load(choice, Retriever, "retriever")())
 
     def build_core(self, root_dir: Path) -> Core:

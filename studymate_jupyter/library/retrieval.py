@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from .fts import BM25_WEIGHTS, OVERFETCH, Located, distinct_places
-from .query import build_match_query
+from . import fts
+from .fts import Located, distinct_places
+from .query import build_match_query, query_terms
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -117,13 +118,8 @@ class Bm25Retriever(Retriever):
     def index(
         self, session: Session, rowids: list[int], chunks: list[Chunk], prepared: object
     ) -> None:
-        session.execute(
-            text("INSERT INTO chunks_fts (rowid, heading, body) VALUES (:rowid, :heading, :body)"),
-            [
-                {"rowid": rowid, "heading": chunk.heading, "body": chunk.text}
-                for rowid, chunk in zip(rowids, chunks, strict=True)
-            ],
-        )
+        if rowids:
+            session.execute(text(fts.insert_sql()), fts.index_params(rowids, chunks))
 
     def unindex(self, session: Session, rowids: list[int]) -> None:
         if rowids:
@@ -138,11 +134,14 @@ class Bm25Retriever(Retriever):
         expression = build_match_query(question)
         if expression is None:
             return []
-        weights = ", ".join(map(str, BM25_WEIGHTS))
-        params: dict[str, object] = {"q": expression, "user": user_id, "n": k * OVERFETCH}
+        params: dict[str, object] = {
+            "q": expression,
+            "user": user_id,
+            "n": max(k * fts.OVERFETCH, fts.RERANK_DEPTH),
+        }
         rows = session.execute(
             text(
-                f"""SELECT {_HIT_COLUMNS}, bm25(chunks_fts, {weights}) AS rank
+                f"""SELECT {_HIT_COLUMNS}, {fts.rank_sql()} AS rank
                 FROM chunks_fts
                 JOIN chunks c ON c.rowid = chunks_fts.rowid
                 JOIN documents d ON d.id = c.document_id
@@ -152,6 +151,15 @@ class Bm25Retriever(Retriever):
             ),
             params,
         ).all()
-        # bm25() is lower-is-better and negative; citations show a positive relevance.
-        hits = [hit_from_row(row, round(-row[-1], 4)) for row in rows]
+        if not rows:
+            return []
+        by_rowid = {int(row[0]): row for row in rows}
+        marked: dict[int, str] = dict(
+            session.execute(text(fts.marked_sql()), fts.marked_params(expression, by_rowid)).all()
+        )
+        # bm25() is lower-is-better and negative; relevance is positive, reranked by coverage.
+        ranked = fts.rerank(
+            query_terms(question), [(rowid, -row[-1]) for rowid, row in by_rowid.items()], marked
+        )
+        hits = [hit_from_row(by_rowid[rowid], round(score, 4)) for rowid, score in ranked]
         return keep_distinct(hits, k)
