@@ -18,7 +18,6 @@ if os.environ.get("CI") != "true":
         pytest.importorskip(module, reason=f"embeddings extra not installed: {EXTRA}")
 
 import numpy as np  # noqa: E402
-
 from sqlalchemy import text  # noqa: E402
 
 from studymate_jupyter.library.chunking import Chunk  # noqa: E402
