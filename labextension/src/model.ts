@@ -86,7 +86,8 @@ export class StudyMateModel implements IDisposable {
 
   async refreshChats(): Promise<void> {
     try {
-      this.dispatch({ type: 'chats/loaded', chats: await this.api.chats() });
+      const since = this._state.seq;
+      this.dispatch({ type: 'chats/loaded', chats: await this.api.chats(), since });
     } catch (reason) {
       this._report('Cannot load the chats', reason);
     }

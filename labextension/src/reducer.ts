@@ -70,8 +70,13 @@ export interface State {
   /** Ingestion progress per document id (0..1) while it is being indexed. */
   progress: Record<string, number>;
   lastError: ErrorInfo | null;
-  /** The next arrival sequence number. */
+  /** The next arrival sequence number (also counts frames, see `chatActivity`). */
   seq: number;
+  /**
+   * Per chat id, the `seq` of the last frame about it: a chat list requested before that
+   * frame may not know the chat yet, so it must not be taken as deleted.
+   */
+  chatActivity: Record<string, number>;
 }
 
 export const DRAFT_PREFIX = 'draft:';
@@ -95,7 +100,8 @@ export function initialState(): State {
     documents: [],
     progress: {},
     lastError: null,
-    seq: 0
+    seq: 0,
+    chatActivity: {}
   };
 }
 
@@ -103,7 +109,8 @@ export type Action =
   | { type: 'connection/opened' }
   | { type: 'connection/closed'; state: Exclude<ConnectionState, 'connected'> }
   | { type: 'frame'; frame: ServerFrame }
-  | { type: 'chats/loaded'; chats: Chat[] }
+  /** `since`: the `seq` when the list was requested (see `chatActivity`). */
+  | { type: 'chats/loaded'; chats: Chat[]; since?: number }
   | { type: 'chat/upserted'; chat: Chat }
   | { type: 'chat/removed'; chatId: string }
   | { type: 'chat/open'; chatKey: string | null }
@@ -313,7 +320,35 @@ function upsertChat(state: State, chat: Chat): State {
 // ---------------------------------------------------------------------------
 // Frames
 
+/** The chat a frame is about, if any. */
+function chatOfFrame(frame: ServerFrame): string | undefined {
+  switch (frame.type) {
+    case 'chat_created':
+    case 'chat_updated':
+    case 'messages':
+    case 'typing':
+      return frame.data.chat_id;
+    case 'message':
+      return frame.data.chat_id ?? frame.data.message.chat_id;
+    default:
+      return undefined;
+  }
+}
+
 function applyFrame(state: State, frame: ServerFrame): State {
+  const chatId = chatOfFrame(frame);
+  const next = applyFrameContent(state, frame);
+  if (!chatId || next === state) {
+    return next;
+  }
+  return {
+    ...next,
+    seq: next.seq + 1,
+    chatActivity: { ...next.chatActivity, [chatId]: next.seq }
+  };
+}
+
+function applyFrameContent(state: State, frame: ServerFrame): State {
   switch (frame.type) {
     case 'auth_ok':
       return { ...state, userId: frame.data.user_id };
@@ -433,15 +468,23 @@ export function reduce(state: State, action: Action): State {
     case 'frame':
       return applyFrame(state, action.frame);
     case 'chats/loaded': {
-      // A chat the server does not list was deleted while we were away.
+      // A chat the server does not list was deleted while we were away, unless we heard of
+      // it after the list was asked for (it is newer than the list).
       const ids = new Set(action.chats.map(c => c.id));
+      const since = action.since ?? Infinity;
       let next = state;
+      const newer: Chat[] = [];
       for (const chat of state.chats) {
-        if (!ids.has(chat.id)) {
+        if (ids.has(chat.id)) {
+          continue;
+        }
+        if ((state.chatActivity[chat.id] ?? -1) >= since) {
+          newer.push(chat);
+        } else {
           next = removeChat(next, chat.id);
         }
       }
-      return { ...next, chats: sortChats(action.chats) };
+      return { ...next, chats: sortChats([...action.chats, ...newer]) };
     }
     case 'chat/upserted':
       return upsertChat(state, action.chat);

@@ -322,6 +322,26 @@ describe('typing, chats and library', () => {
     expect(s.activeChat).toBeNull();
   });
 
+  it('drops a chat a reloaded list no longer has, but not one created after the request', () => {
+    let s = run(connected(), {
+      type: 'chats/loaded',
+      chats: [chat('gone', '2024-01-01T00:00:00Z'), chat('kept', '2024-01-01T00:00:00Z')]
+    });
+    s = run(s, { type: 'chat/open', chatKey: 'gone' }, echo(msg('m', '2024-01-01T00:00:01Z', { chat_id: 'gone' }), 'gone'));
+    const since = s.seq;
+    // While the list is on its way, a message typed offline creates a chat.
+    s = run(
+      s,
+      frame({ type: 'chat_created', data: { chat_id: 'fresh', title: 'Fresh' } }),
+      echo(msg('f', '2024-01-01T00:00:02Z', { chat_id: 'fresh' }), 'fresh')
+    );
+    s = reduce(s, { type: 'chats/loaded', chats: [chat('kept', '2024-01-01T00:00:00Z')], since });
+    expect(s.chats.map(c => c.id).sort()).toEqual(['fresh', 'kept']);
+    expect(ids(s, 'fresh')).toEqual(['f']);
+    expect(messagesOf(s, 'gone')).toEqual([]);
+    expect(s.activeChat).toBeNull();
+  });
+
   it('shows ingestion progress from library frames until the document is ready', () => {
     const doc = {
       id: 'd1',
