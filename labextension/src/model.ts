@@ -185,11 +185,14 @@ export class StudyMateModel implements IDisposable {
       this._flush();
       return;
     }
-    // The server answers a resent id with the stored copy and no new reply: ask anew.
-    const question = list
-      .slice(0, index)
-      .reverse()
-      .find(m => m.role === 'user');
+    // The server answers a resent id with the stored copy and no new reply: ask anew. The
+    // question is the one the reply names (`reply_to`), else the user message before it.
+    const question =
+      list.find(m => m.role === 'user' && m.id === message.reply_to) ??
+      list
+        .slice(0, index)
+        .reverse()
+        .find(m => m.role === 'user');
     if (question) {
       this.send(question.content);
     }

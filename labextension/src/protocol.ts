@@ -36,6 +36,8 @@ export interface Message {
   timestamp: string;
   chat_id?: string;
   status?: MessageStatus;
+  /** Extension, on an assistant message: the id of the user message it answers. */
+  reply_to?: string | null;
 }
 
 /** Extension: the part of the library a chat draws on (`null`: all of it). */

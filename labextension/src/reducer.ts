@@ -25,6 +25,7 @@ export interface LocalMessage {
   timestamp: string;
   chat_id?: string;
   status?: MessageStatus;
+  reply_to?: string | null;
   /** Arrival order, assigned once per id: breaks timestamp ties. */
   seq: number;
   /** Typed here and not yet echoed by the server. */
