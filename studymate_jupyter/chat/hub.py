@@ -66,9 +66,6 @@ class Hub:
             if peer is not exclude:
                 peer.send(frame)
 
-    def connection_count(self) -> int:
-        return sum(len(peers) for peers in self._by_user.values())
-
     @staticmethod
     def _discard(index: defaultdict[str, set[Peer]], key: str, peer: Peer) -> None:
         peers = index.get(key)

@@ -103,9 +103,6 @@ class ChatService:
             raise ProtocolError("not_found", "no such chat")
         return self.replies.overlay(chat_id, messages)
 
-    async def find_message(self, user_id: str, message_id: str) -> Message | None:
-        return await self.db.read(lambda s: repo.find_message(s, user_id, message_id))
-
     # ---- live --------------------------------------------------------------------------------
 
     async def follow(self, user_id: str, peer: Peer, chat_id: str) -> None:

@@ -142,13 +142,6 @@ class StoredUserMessage:
     is_new: bool
 
 
-def find_message(session: Session, user_id: str, message_id: str) -> Message | None:
-    row = session.scalar(
-        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
-    )
-    return None if row is None else message_dict(row)
-
-
 def add_user_message(
     session: Session, user_id: str, chat_id: str | None, message_id: str, content: str
 ) -> StoredUserMessage | None:
