@@ -163,13 +163,17 @@ def memory_row(count: int, before: tuple[int, int], after: tuple[int, int]) -> R
     )
 
 
-def run(workdir: Path, sizes: Sizes, bare: BareEcho) -> tuple[list[Row], StudyMateServer]:
-    """Figures 1 and 2; returns the still-running server for figure 4."""
+def run(
+    workdir: Path, sizes: Sizes, bare: BareEcho, measure: bool = True
+) -> tuple[list[Row], StudyMateServer]:
+    """Figures 1 and 2 (when `measure`); returns the still-running server for figure 4."""
     sm = StudyMateServer(workdir / "chat-server", SERVER_ARGS)
     sm.start()
+    rows: list[Row] = []
     try:
-        rows = latency_rows(sm, bare, sizes)
-        rows += many_connection_rows(sm, bare, sizes)
+        if measure:
+            rows += latency_rows(sm, bare, sizes)
+            rows += many_connection_rows(sm, bare, sizes)
     except BaseException:
         sm.stop()
         raise

@@ -56,7 +56,7 @@ FULL = Sizes(
     stream_reps=3,
     ingest_pdf="octave.pdf",
     search_chunks=100_000,
-    search_samples=200,
+    search_samples=40,
     answer_samples=20,
 )
 
@@ -67,7 +67,7 @@ QUICK = replace(
     message_samples=30,
     conn_counts=(300, 100),
     throughput_seconds=1.0,
-    persist_seconds=1.0,
+    persist_seconds=2.0,
     history_total=100_000,
     history_chat=10_000,
     history_samples=100,
