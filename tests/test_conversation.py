@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from studymate_jupyter.assistant.extractive import EMPTY_LIBRARY
@@ -139,3 +140,20 @@ async def test_every_connection_of_the_user_hears_chat_created_updated_and_delet
     await api(f"chats/{chat_id}", method="DELETE")
     deleted = await listener.recv()
     assert deleted == {"type": "chat_deleted", "data": {"chat_id": chat_id}}
+
+
+async def test_chat_lists_hear_of_new_messages_in_one_coalesced_update(chat_ws, api):
+    chat = await api("chats", method="POST", body={"title": "busy"})
+    listener = await chat_ws()
+    sender = await chat_ws()
+    for n in range(3):
+        await sender.send(
+            "message",
+            {"chat_id": chat["id"], "message": {"id": f"m{n}", "role": "user", "content": "hi"}},
+        )
+    frames = await listener.recv_until(lambda f: f["type"] == "chat_updated")
+    assert frames[-1]["data"]["chat_id"] == chat["id"]
+    assert frames[-1]["data"]["message_count"] >= 3
+    await asyncio.sleep(0.4)
+    updates = [f for f in listener.seen if f["type"] == "chat_updated"]
+    assert len(updates) <= 2, "three messages make one update (two at a timer's edge)"

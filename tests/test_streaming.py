@@ -153,15 +153,18 @@ async def test_a_client_that_asks_for_deltas_gets_only_new_text(chat_ws):
     ws = await chat_ws()
     await ws.send("auth", {"stream": "delta"})
     await ws.recv()
-    frames = await ws.reply_to("deltas please")
+    await ws.send("message", {"message": {"id": "d", "role": "user", "content": "deltas"}})
+    frames = await ws.recv_until(lambda f: f["type"] == "message_delta" and "status" in f["data"])
+    start = [
+        f for f in frames if f["type"] == "message" and f["data"]["message"]["role"] == "assistant"
+    ]
+    assert [f["data"]["message"]["content"] for f in start] == [""], "only the empty start is whole"
     content = ""
     deltas = [f["data"] for f in frames if f["type"] == "message_delta"]
-    assert deltas, "the stream arrives as message_delta frames"
     for delta in deltas:
+        assert delta["offset"] == len(content), "each delta continues where the last one ended"
         content = content[: delta["offset"]] + delta["text"]
-    final = replies_in(frames)[-1]
-    # The final message frame is authoritative; the deltas before it were a prefix of it.
-    assert final["content"] == "".join(PIECES)
-    assert final["content"].startswith(content)
-    assert len(content) > len(PIECES[0])
-    assert final["status"] == "complete"
+    assert content == "".join(PIECES)
+    assert deltas[-1]["status"] == "complete"
+    assert deltas[-1]["citations"] == []
+    assert len(deltas) > 2

@@ -203,8 +203,7 @@ class Replies:
         )
         if not stored:
             return
-        frame = encode("message", {"message": final, "user_id": live.user_id, "chat_id": chat_id})
-        self.hub.to_chat(chat_id, frame)
+        self._send_state(chat_id, live, final)
         self.hub.to_chat(chat_id, self._typing_frame(chat_id, False))
 
     def _schedule_flush(self, chat_id: str, live: LiveReply) -> None:
@@ -221,26 +220,32 @@ class Replies:
         live.flush_timer = None
         if live.sent_length == live.length or self.live.get(chat_id) is not live:
             return
-        message = live.snapshot()
+        self._send_state(chat_id, live, live.snapshot())
+        live.last_sent = time.monotonic()
+
+    def _send_state(self, chat_id: str, live: LiveReply, message: Message) -> None:
+        """The reply as it stands: whole to full subscribers, only what is new to delta ones."""
         full: str | None = None
         delta: str | None = None
         for peer in tuple(self.hub.subscribers(chat_id)):
-            if peer.stream_mode == "delta":
-                delta = delta or encode(
-                    "message_delta",
-                    {
-                        "chat_id": chat_id,
-                        "message_id": message["id"],
-                        "offset": live.sent_length,
-                        "text": message["content"][live.sent_length :],
-                    },
-                )
-                peer.send(delta)
-            else:
+            if peer.stream_mode == "full":
                 full = full or self._message_frame(live, message)
                 peer.send(full)
-        live.sent_length = live.length
-        live.last_sent = time.monotonic()
+                continue
+            if delta is None:
+                data: dict[str, object] = {
+                    "chat_id": chat_id,
+                    "message_id": message["id"],
+                    "offset": live.sent_length,
+                    "text": message["content"][live.sent_length :],
+                }
+                if message["status"] != "streaming":
+                    # The last delta carries the final status and the citations.
+                    data["status"] = message["status"]
+                    data["citations"] = message["citations"]
+                delta = encode("message_delta", data)
+            peer.send(delta)
+        live.sent_length = len(message["content"])
 
     @staticmethod
     def _message_frame(live: LiveReply, message: Message) -> str:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ..protocol import Chat, ChatScope, Message, ProtocolError, encode
 from ..store import chats as repo
 from ..store.db import Database
 from .hub import Hub, Peer
 from .replies import Replies
+
+# New messages change a chat's place and count in every chat list; those updates are sent at
+# most this often per chat, not once per message to every connection of the user.
+UPDATE_DELAY = 0.25
 
 
 class ChatService:
@@ -16,6 +22,8 @@ class ChatService:
         self.db = db
         self.hub = hub
         self.replies = replies
+        self._updates: dict[tuple[str, str], Chat] = {}
+        self._update_timer: asyncio.TimerHandle | None = None
 
     # ---- chats -------------------------------------------------------------------------------
 
@@ -52,11 +60,25 @@ class ChatService:
         self.replies.forget_chat(chat_id)
         if not await self.db.write(lambda s: repo.delete_chat(s, user_id, chat_id)):
             raise ProtocolError("not_found", "no such chat")
+        self._updates.pop((user_id, chat_id), None)
         self.hub.to_user(user_id, encode("chat_deleted", {"chat_id": chat_id}))
         self.hub.drop_chat(chat_id)
 
     def _announce(self, kind: str, user_id: str, chat: Chat, exclude: Peer | None = None) -> None:
         self.hub.to_user(user_id, encode(kind, chat_event(chat)), exclude=exclude)
+
+    def _announce_soon(self, user_id: str, chat: Chat) -> None:
+        """chat_updated for a new message, coalesced per chat over UPDATE_DELAY."""
+        self._updates[(user_id, chat["id"])] = chat
+        if self._update_timer is None:
+            loop = asyncio.get_running_loop()
+            self._update_timer = loop.call_later(UPDATE_DELAY, self._send_updates)
+
+    def _send_updates(self) -> None:
+        self._update_timer = None
+        updates, self._updates = self._updates, {}
+        for (user_id, _), chat in updates.items():
+            self._announce("chat_updated", user_id, chat)
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -84,7 +106,7 @@ class ChatService:
                 peer.send(encode("chat_created", chat_event(chat)))
             self._announce("chat_created", user_id, chat, exclude=peer)
         else:
-            self._announce("chat_updated", user_id, chat)
+            self._announce_soon(user_id, chat)
         if peer is not None:
             self.subscribe(peer, chat["id"])
         self.hub.to_chat(chat["id"], echo)

@@ -138,12 +138,20 @@ class Database:
     ) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         with Session(self._write_engine) as session:
-            for fn, _ in batch:
+            if len(batch) == 1:
+                # Alone in its transaction: a failure rolls back just this job, no savepoint.
                 try:
-                    with session.begin_nested():
-                        outcomes.append((True, fn(session)))
+                    outcomes.append((True, batch[0][0](session)))
                 except Exception as exc:
-                    outcomes.append((False, exc))
+                    session.rollback()
+                    return [(False, exc)]
+            else:
+                for fn, _ in batch:
+                    try:
+                        with session.begin_nested():
+                            outcomes.append((True, fn(session)))
+                    except Exception as exc:
+                        outcomes.append((False, exc))
             session.commit()
         return outcomes
 
