@@ -137,6 +137,7 @@ def replicate(db_path: Path, target_chunks: int) -> int:
                     f"? || id, ?, {columns} FROM chunks WHERE document_id = ?",
                     (f"c{copy}-", new, source),
                 )
+                # The copies carry no book-index keywords, like chunks indexed before them.
                 conn.execute(
                     "INSERT INTO chunks_fts (rowid, heading, body) SELECT rowid, heading, text "
                     "FROM chunks WHERE document_id = ?",

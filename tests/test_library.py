@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 
 import nbformat
 import pytest
@@ -331,3 +332,14 @@ class TestTwoUsers:
             headers={"Authorization": "token bob-token"},
         )
         assert json.loads(response.body)["results"] == []
+
+
+async def test_passages_indexed_before_the_keywords_column_are_still_found(
+    api, biology_pdf, studymate_db
+):
+    await add(api, biology_pdf)
+    # Migration 5 rebuilt the index of existing libraries without book-index keywords.
+    with sqlite3.connect(studymate_db) as conn:
+        conn.execute("UPDATE chunks_fts SET keywords = NULL")
+    results = (await api("search?q=which light does chlorophyll absorb"))["results"]
+    assert results[0]["page_start"] == 2

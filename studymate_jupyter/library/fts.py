@@ -75,8 +75,11 @@ def marked_sql(table: str = "chunks_fts") -> str:
     on every matching row before sorting.
     """
     _check_identifier(table)
+    # coalesce: rows indexed before the keywords column existed hold NULL there, and one NULL
+    # would turn the whole concatenation into NULL.
     marked = " || char(10) || ".join(
-        f"highlight({table}, {column}, char(1), char(2))" for column in range(len(COLUMNS))
+        f"coalesce(highlight({table}, {column}, char(1), char(2)), '')"
+        for column in range(len(COLUMNS))
     )
     return (
         f"SELECT rowid, {marked} FROM {table} WHERE {table} MATCH :q "
