@@ -47,6 +47,7 @@ def build(path: Path, total: int, in_chat: int) -> float:
         [(c, OWNER, c, stamp, stamp) for c in [CHAT, *others]],
     )
     counts: dict[str, int] = {}
+    asked: dict[str, str] = {}
     placed = 0
     for first in range(0, total, BATCH):
         rows = []
@@ -57,12 +58,26 @@ def build(path: Path, total: int, in_chat: int) -> float:
             else:
                 chat = others[n % len(others)]
             counts[chat] = counts.get(chat, 0) + 1
-            role = "user" if n % 2 == 0 else "assistant"
-            rows.append((f"h{n:09d}", OWNER, chat, role, CONTENT, stamp))
+            # Questions and their answers alternate within each chat, and every answer names
+            # its question: a question left unanswered would be answered at server start.
+            message_id = f"h{n:09d}"
+            if counts[chat] % 2:
+                role, reply_to = "user", None
+                asked[chat] = message_id
+            else:
+                role, reply_to = "assistant", asked.pop(chat)
+            rows.append((message_id, OWNER, chat, role, CONTENT, stamp, reply_to))
         conn.executemany(
             "INSERT INTO messages (id, user_id, chat_id, role, content, status, citations, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'complete', '[]', ?)",
+            "created_at, reply_to) VALUES (?, ?, ?, ?, ?, 'complete', '[]', ?, ?)",
             rows,
+        )
+    for chat, question in asked.items():
+        counts[chat] += 1
+        conn.execute(
+            "INSERT INTO messages (id, user_id, chat_id, role, content, status, citations, "
+            "created_at, reply_to) VALUES (?, ?, ?, 'assistant', ?, 'complete', '[]', ?, ?)",
+            (f"{question}-answer", OWNER, chat, CONTENT, stamp, question),
         )
     conn.executemany(
         "UPDATE chats SET message_count = ? WHERE id = ?", [(v, k) for k, v in counts.items()]

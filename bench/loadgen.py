@@ -295,6 +295,7 @@ class Session:
     async def _count_reply(conn: Conn) -> dict[str, Any]:
         wire = frames = 0
         started = False
+        content = ""
         final: dict[str, Any] | None = None
         while True:
             raw = await conn.recv()
@@ -310,8 +311,14 @@ class Session:
             started = True
             wire += wire_bytes(len(raw.encode()))
             frames += 1
-            if kind == "message" and data["message"]["status"] != "streaming":
-                final = data["message"]
+            if kind == "message":
+                content = data["message"]["content"]
+                if data["message"]["status"] != "streaming":
+                    final = data["message"]
+            elif kind == "message_delta":
+                content = content[: data["offset"]] + data["text"]
+                if "status" in data:  # a delta client's reply ends with its last delta
+                    final = {"content": content, "status": data["status"]}
             if started and kind == "typing" and not data["is_typing"]:
                 break
         if final is None:

@@ -54,7 +54,11 @@ def run(workdir: Path, sizes: Sizes) -> list[Row]:
             for _ in range(sizes.stream_reps):
                 ((full_run, delta_run),) = p.run("stream")
                 final = full_run["final"]
-                if final["content"] != "".join(pieces) or delta_run["final"] != final:
+                delta_final = delta_run["final"]
+                if final["content"] != "".join(pieces) or (
+                    delta_final["content"],
+                    delta_final["status"],
+                ) != (final["content"], final["status"]):
                     raise RuntimeError("the streamed reply is not the model's text")
                 size = len(final["content"].encode())
                 full.append(full_run["wire_bytes"] / size)

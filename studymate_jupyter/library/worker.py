@@ -88,10 +88,11 @@ def parse_document(
             ) from None
     finally:
         receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        process.close()
+        if process.pid is not None:  # it may have failed to start
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+            process.close()
     if status != "ok" or not isinstance(payload, ParsedDocument):
         raise IngestError(str(payload))
     return payload

@@ -322,6 +322,12 @@ class ChatPanel(Screen):
 
     def _on_message(self, message: Message) -> None:
         if self._backend is not None and message.get("chat_id") == self._backend.client.chat_id:
+            if message.get("role") == "assistant" and message.get("status") != "streaming":
+                # A finished reply means the assistant stopped typing, whenever the typing
+                # frame that says so arrives.
+                with self._lock:
+                    self._typing = False
+                    self._update_typing()
             self._schedule()
 
     def _on_history(self, chat_id: str) -> None:
