@@ -177,6 +177,12 @@ class Outcome:
         found = [self.ranks[q.id] for q in questions]
         return sum(1 for rank in found if rank is not None and rank <= k) / len(questions)
 
+    def mrr(self, questions: list[Question]) -> float:
+        """Mean reciprocal rank of the answer in the top K (0 when missing): less noisy than
+        hit@1 on 33 questions, since a move from rank 4 to 2 counts too."""
+        found = [self.ranks[q.id] for q in questions]
+        return sum(1 / rank for rank in found if rank is not None) / len(questions)
+
 
 def is_answer(hit: Hit, question: Question) -> bool:
     return hit.filename == question.file and any(
@@ -259,11 +265,13 @@ def evaluate(
 
 
 class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache keyed by the text's hash."""
+    """Wraps an embedder with an on-disk cache keyed by the model's name and the text's hash."""
 
     def __init__(self, inner: Any, folder: Path) -> None:
         self.inner = inner
-        self.folder = folder
+        self.name = str(inner.name)
+        # One folder per model: vectors of different models must never be mixed.
+        self.folder = folder / self.name
         self.computed = 0
         self.seconds = 0.0
 

@@ -144,7 +144,8 @@ def main() -> None:
     print()
     print(
         f"{'ranking':<10} {'chunks':>6}  {'hit@1':>5} {'hit@5':>5}  "
-        f"{'tune@1':>6} {'tune@5':>6}  {'held@1':>6} {'held@5':>6}  {'prep s':>7} {'ms/q':>6}"
+        f"{'tune@1':>6} {'tune@5':>6}  {'held@1':>6} {'held@5':>6}  "
+        f"{'MRR tune':>8} {'held':>5}  {'prep s':>7} {'ms/q':>6}"
     )
     report: dict[str, object] = {
         "questions": len(questions),
@@ -163,6 +164,8 @@ def main() -> None:
             "tuning hit@5": round(outcome.hit_at(5, tuning), 3),
             "held-out hit@1": round(outcome.hit_at(1, held_out), 3),
             "held-out hit@5": round(outcome.hit_at(5, held_out), 3),
+            "tuning MRR@5": round(outcome.mrr(tuning), 3),
+            "held-out MRR@5": round(outcome.mrr(held_out), 3),
             "prepare_seconds": round(outcome.prepare_seconds, 1),
             "index_seconds": round(outcome.index_seconds, 2),
             "search_ms_median": outcome.search_ms_median,
@@ -173,6 +176,7 @@ def main() -> None:
             f"{outcome.label:<10} {outcome.chunks:>6}  {row['hit@1']:>5.2f} {row['hit@5']:>5.2f}  "
             f"{row['tuning hit@1']:>6.2f} {row['tuning hit@5']:>6.2f}  "
             f"{row['held-out hit@1']:>6.2f} {row['held-out hit@5']:>6.2f}  "
+            f"{row['tuning MRR@5']:>8.3f} {row['held-out MRR@5']:>5.3f}  "
             f"{outcome.prepare_seconds:>7.1f} {outcome.search_ms_median:>6.2f}"
         )
     for label, (one, five) in TARGETS.items():
