@@ -36,7 +36,6 @@ from bench.eval.harness import (  # noqa: E402
     Outcome,
     PlainBm25Retriever,
     Question,
-    default_retriever,
     evaluate,
     fixed_chunks,
     is_answer,
@@ -44,7 +43,7 @@ from bench.eval.harness import (  # noqa: E402
     parse_manuals,
 )
 from studymate_jupyter.library.chunking import chunk_document  # noqa: E402
-from studymate_jupyter.library.retrieval import Hit, Retriever  # noqa: E402
+from studymate_jupyter.library.retrieval import Bm25Retriever, Hit, Retriever  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "eval.json"
 TARGETS = {"default": (0.65, 0.90), "hybrid": (0.80, 0.97)}
@@ -74,7 +73,7 @@ def _hybrid(use_cache: bool) -> tuple[Retriever, CachedEmbedder] | None:
     # Without the cache the wrapper still times the embedding, it just starts empty.
     folder = CACHE / "vectors" if use_cache else Path(tempfile.mkdtemp(prefix="vectors-"))
     embedder = CachedEmbedder(inner, folder)
-    return HybridRetriever(embedder, bm25=default_retriever()), embedder  # type: ignore[arg-type]
+    return HybridRetriever(embedder, bm25=Bm25Retriever()), embedder
 
 
 def main() -> None:
@@ -117,7 +116,7 @@ def main() -> None:
         outcomes.append(
             evaluate(
                 "default",
-                default_retriever(),
+                Bm25Retriever(),
                 chunk_document,
                 documents,
                 manuals,
