@@ -148,7 +148,7 @@ class LibraryService:
         self._jobs.put_nowait(job)
         self.idle.clear()
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_event_loop().create_task(self._work(self._jobs))
+            self._worker = asyncio.get_running_loop().create_task(self._work(self._jobs))
 
     async def _work(self, jobs: asyncio.Queue[Job]) -> None:
         while not jobs.empty():
