@@ -3,29 +3,13 @@
  *
  * No DOM, no network, no JupyterLab: everything here is unit-tested with jest.
  */
-import type {
-  Chat,
-  Document,
-  Message,
-  ServerFrame,
-  CitationResponse,
-  MessageStatus,
-  Role
-} from './protocol';
+import type { Chat, Document, Message, ServerFrame } from './protocol';
 
 /** What the connection indicator shows. */
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
 
 /** A message as the panel holds it. */
-export interface LocalMessage {
-  id: string;
-  role: Role;
-  content: string;
-  citations?: CitationResponse[];
-  timestamp: string;
-  chat_id?: string;
-  status?: MessageStatus;
-  reply_to?: string | null;
+export interface LocalMessage extends Message {
   /** Arrival order, assigned once per id: breaks timestamp ties. */
   seq: number;
   /** Typed here and not yet echoed by the server. */
