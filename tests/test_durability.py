@@ -141,6 +141,9 @@ async def test_a_question_queued_behind_a_reply_cut_off_by_a_stop_is_answered_at
     ws = await server.connect()
     await ws.send("message", {"message": {"id": "q1", "role": "user", "content": "first"}})
     chat_id = (await ws.recv())["data"]["chat_id"]
+    await ws.recv_until(
+        lambda f: f["type"] == "message" and f["data"]["message"]["content"].startswith("piece")
+    )  # q1's reply is under way
     await ws.send(
         "message",
         {"chat_id": chat_id, "message": {"id": "q2", "role": "user", "content": "second"}},

@@ -210,12 +210,17 @@ async def test_a_question_queued_behind_a_reply_cut_off_by_a_restart_is_still_an
     try:
         cut, queued = client.post("q1"), client.post("q2")
         await queued.echoed
+        # The restart must cut q1's reply, so wait until it is under way.
+        for _ in range(400):
+            if any(m["content"].startswith("piece") for m in client.messages):
+                break
+            await asyncio.sleep(0.025)
         llm.pieces = ["after"]
         await asyncio.to_thread(server.restart)
         assert (await asyncio.wait_for(cut, 30))["status"] == "error"
         later = client.post("q3")
-        assert (await asyncio.wait_for(asyncio.shield(queued.done), 15))["status"] == "complete"
-        assert (await asyncio.wait_for(asyncio.shield(later.done), 15))["status"] == "complete"
+        assert (await asyncio.wait_for(asyncio.shield(queued.done), 30))["status"] == "complete"
+        assert (await asyncio.wait_for(asyncio.shield(later.done), 30))["status"] == "complete"
         assert queued.reply_id != later.reply_id
     finally:
         await client.close()
