@@ -19,7 +19,7 @@ from studymate_jupyter.store.db import Database
 
 from . import loadgen
 from .loadgen import Setup, Target
-from .report import Row
+from .report import Row, latency_rows
 from .servers import OWNER, StudyMateServer
 from .sizes import Sizes
 from .stats import percentile
@@ -173,30 +173,13 @@ def run(workdir: Path, sizes: Sizes) -> list[Row]:
                 wire[q].append(percentile(w, q) * 1000)
     what = f"history: last {limit} of {sizes.history_chat:,} in a DB of {sizes.history_total:,}"
     extra = {"build_seconds": round(build_seconds, 1), "samples_per_rep": n}
-    rows = []
-    for q in (50, 99):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"{what}, server-side p{q}",
-                "ms",
-                side[q],
-                raw[q],
-                "raw sqlite3",
-                extra=extra,
-            )
-        )
-    for q in (50, 99):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"{what}, end to end p{q}",
-                "ms",
-                wire[q],
-                raw[q],
-                "raw sqlite3",
-                target=("value", "<=", 10.0) if q == 50 else None,
-                extra=extra,
-            )
-        )
-    return rows
+    return latency_rows(
+        SECTION,
+        what,
+        "raw sqlite3",
+        raw,
+        side,
+        wire,
+        end_to_end_p50_target=10.0,
+        extra=extra,
+    )

@@ -117,3 +117,37 @@ def table(rows: list[Row], missing: list[tuple[str, str]]) -> str:
     for section, reason in missing:
         lines.append(f"| {section} | {reason} | | | | |")
     return "\n".join(lines)
+
+
+def latency_rows(
+    section: str,
+    what: str,
+    baseline_label: str,
+    raw: dict[int, list[float]],
+    server_side: dict[int, list[float]],
+    end_to_end: dict[int, list[float]],
+    *,
+    end_to_end_label: str = "end to end",
+    end_to_end_p50_target: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[Row]:
+    """p50 and p99 in ms, server-side then end to end, each beside the same raw baseline."""
+    rows = []
+    for where, series in (("server-side", server_side), (end_to_end_label, end_to_end)):
+        for q in (50, 99):
+            target = None
+            if series is end_to_end and q == 50 and end_to_end_p50_target is not None:
+                target = ("value", "<=", end_to_end_p50_target)
+            rows.append(
+                Row.paired(
+                    section,
+                    f"{what}, {where} p{q}",
+                    "ms",
+                    series[q],
+                    raw[q],
+                    baseline_label,
+                    target=target,
+                    extra=extra,
+                )
+            )
+    return rows

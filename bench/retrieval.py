@@ -26,7 +26,7 @@ from studymate_jupyter.store.db import Database
 
 from . import loadgen
 from .loadgen import Setup, Target
-from .report import Row
+from .report import Row, latency_rows
 from .servers import OWNER, REPO, StudyMateServer
 from .sizes import Sizes
 from .stats import percentile
@@ -255,30 +255,16 @@ def run(workdir: Path, sizes: Sizes) -> tuple[list[Row], list[tuple[str, str]]]:
         target = Target(server.ws_plain_url, server.headers)
         with loadgen.pool(target, [Setup((None,))]) as p:
             (first,) = p.run("first_piece", questions=qs[: sizes.answer_samples])
-    for q in (50, 99):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"search k=5 at {chunks:,} chunks, server-side p{q}",
-                "ms",
-                side[q],
-                raw[q],
-                "raw FTS5 bm25 query",
-                extra=extra,
-            )
-        )
-    for q in (50, 99):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"search k=5 at {chunks:,} chunks, REST end to end p{q}",
-                "ms",
-                rest[q],
-                raw[q],
-                "raw FTS5 bm25 query",
-                extra=extra,
-            )
-        )
+    rows += latency_rows(
+        SECTION,
+        f"search k=5 at {chunks:,} chunks",
+        "raw FTS5 bm25 query",
+        raw,
+        side,
+        rest,
+        end_to_end_label="REST end to end",
+        extra=extra,
+    )
     first_ms = [t * 1000 for t in first]
     rows.append(
         Row.paired(
