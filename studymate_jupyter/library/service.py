@@ -133,7 +133,7 @@ class LibraryService:
         return await self.db.read(lambda s: self.retriever.search(s, user_id, question, k, scope))
 
     async def has_documents(self, user_id: str) -> bool:
-        return await self.db.read(lambda s: repo.count_ready(s, user_id)) > 0
+        return await self.db.read(lambda s: repo.has_ready(s, user_id))
 
     # ---- ingestion ---------------------------------------------------------------------------
 

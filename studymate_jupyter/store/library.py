@@ -216,15 +216,18 @@ def pending_documents(session: Session) -> list[tuple[str, str, str, str]]:
     return [(u, d, p, h) for u, d, p, h in rows]
 
 
-def count_ready(session: Session, user_id: str) -> int:
-    rows = session.scalars(
-        select(DocumentRow.id).where(
+def has_ready(session: Session, user_id: str) -> bool:
+    """Whether the user has at least one indexed document (asked before every answer)."""
+    found = session.scalar(
+        select(DocumentRow.id)
+        .where(
             DocumentRow.user_id == user_id,
             DocumentRow.status == "ready",
             DocumentRow.removed_at.is_(None),
         )
+        .limit(1)
     )
-    return len(list(rows))
+    return found is not None
 
 
 def get_passage(session: Session, user_id: str, document_id: str, chunk: str) -> Passage | None:
