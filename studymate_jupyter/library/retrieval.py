@@ -110,6 +110,10 @@ def keep_distinct(hits: list[Hit], k: int) -> list[Hit]:
     return [hits[place.rowid] for place in distinct_places(located, k)]
 
 
+# How many more index rows than wanted the first, index-only ranking looks at.
+FILTER_HEADROOM = 4
+
+
 class Bm25Retriever(Retriever):
     """The default: SQLite FTS5 with bm25 ranking, in the same database, no network."""
 
@@ -134,23 +138,39 @@ class Bm25Retriever(Retriever):
         expression = build_match_query(question)
         if expression is None:
             return []
-        params: dict[str, object] = {
-            "q": expression,
-            "user": user_id,
-            "n": max(k * fts.OVERFETCH, fts.RERANK_DEPTH),
-        }
+        n = max(k * fts.OVERFETCH, fts.RERANK_DEPTH)
+        params: dict[str, object] = {"q": expression, "user": user_id, "n": n}
+        filters = "c.user_id = :user AND c.retired = 0 AND d.removed_at IS NULL" + scope_sql(
+            scope, params
+        )
+        # Joining every matching row before sorting costs as much as ranking them. So rank
+        # in the index alone first: when its best rows hold n of the user's, those are the n
+        # best. Otherwise (other users' or out-of-scope rows on top) rank after the join.
+        params["depth"] = n * FILTER_HEADROOM
         rows = session.execute(
             text(
-                f"""SELECT {_HIT_COLUMNS}, {fts.rank_sql()} AS rank
-                FROM chunks_fts
-                JOIN chunks c ON c.rowid = chunks_fts.rowid
+                f"""SELECT {_HIT_COLUMNS}, best.rank FROM (
+                    SELECT rowid, {fts.rank_sql()} AS rank FROM chunks_fts
+                    WHERE chunks_fts MATCH :q ORDER BY rank LIMIT :depth
+                ) best
+                JOIN chunks c ON c.rowid = best.rowid
                 JOIN documents d ON d.id = c.document_id
-                WHERE chunks_fts MATCH :q AND c.user_id = :user AND c.retired = 0
-                  AND d.removed_at IS NULL {scope_sql(scope, params)}
-                ORDER BY rank LIMIT :n"""
+                WHERE {filters} ORDER BY best.rank LIMIT :n"""
             ),
             params,
         ).all()
+        if len(rows) < n:
+            rows = session.execute(
+                text(
+                    f"""SELECT {_HIT_COLUMNS}, {fts.rank_sql()} AS rank
+                    FROM chunks_fts
+                    JOIN chunks c ON c.rowid = chunks_fts.rowid
+                    JOIN documents d ON d.id = c.document_id
+                    WHERE chunks_fts MATCH :q AND {filters}
+                    ORDER BY rank LIMIT :n"""
+                ),
+                params,
+            ).all()
         if not rows:
             return []
         by_rowid = {int(row[0]): row for row in rows}

@@ -6,7 +6,6 @@ every test here is skipped with the install command, except under CI, where it m
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import TYPE_CHECKING
 
@@ -19,8 +18,8 @@ if os.environ.get("CI") != "true":
 
 import numpy as np  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from stored import USER, add  # noqa: E402
 
-from studymate_jupyter.library.chunking import Chunk  # noqa: E402
 from studymate_jupyter.library.embeddings import (  # noqa: E402
     HybridRetriever,
     MiniLmEmbedder,
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sqlalchemy.orm import Session
-
-USER = "ada"
 
 BIOLOGY = [
     "Mitochondria produce most of the chemical energy a cell needs, stored as ATP.",
@@ -61,34 +58,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path}/studymate.db")
     yield database
     database.close()
-
-
-def chunks_of(paragraphs: list[str]) -> list[Chunk]:
-    """One chunk per paragraph, paragraph n on page n."""
-    chunks, offset = [], 0
-    for index, paragraph in enumerate(paragraphs):
-        chunks.append(
-            Chunk(index, index + 1, index + 1, offset, offset + len(paragraph), paragraph, None, "")
-        )
-        offset += len(paragraph) + 2
-    return chunks
-
-
-def add(db: Database, retriever: HybridRetriever, path: str, paragraphs: list[str]) -> str:
-    """Register, store and index a document the way the ingestion service does."""
-    sha = hashlib.sha256("\n\n".join(paragraphs).encode()).hexdigest()
-    document = db.write_sync(lambda s: repo.upsert_document(s, USER, path, "text", 1, sha))
-    chunks = chunks_of(paragraphs)
-    prepared = retriever.prepare(chunks)  # outside the write, as the service does
-
-    def store(session: Session) -> None:
-        replaced = repo.replace_chunks(session, document.document["id"], sha, len(chunks), chunks)
-        assert replaced is not None
-        retriever.unindex(session, replaced.retired)
-        retriever.index(session, replaced.added, chunks, prepared)
-
-    db.write_sync(store)
-    return document.document["id"]
 
 
 def ask(db: Database, retriever: HybridRetriever, question: str, scope: Scope | None = None):  # type: ignore[no-untyped-def]
