@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import nbformat
@@ -123,3 +124,31 @@ async def test_a_chat_exports_as_a_valid_notebook(api, chat_ws, jp_fetch):
     roles = [c.metadata.get("studymate", {}).get("role") for c in notebook.cells]
     assert roles == [None, "user", "assistant"]
     assert "Explain eigenvalues" in notebook.cells[1].source
+
+
+async def test_messages_sent_at_once_from_many_connections_are_all_counted(api, chat_ws):
+    # They arrive together, so the writer commits them in shared transactions.
+    chat = await api("chats", method="POST", body={"title": "crowd"})
+    senders = [await chat_ws() for _ in range(5)]
+    await asyncio.gather(
+        *(
+            ws.send(
+                "message",
+                {
+                    "chat_id": chat["id"],
+                    "message": {"id": f"m{s}-{n}", "role": "user", "content": "hi"},
+                },
+            )
+            for s, ws in enumerate(senders)
+            for n in range(4)
+        )
+    )
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        page = await api(f"chats/{chat['id']}/messages?limit=100")
+        done = [m for m in page["messages"] if m["status"] != "streaming"]
+        if len(done) == 40 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert len(done) == 40, "20 questions and their 20 answers"
+    assert (await api(f"chats/{chat['id']}"))["message_count"] == 40

@@ -10,8 +10,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role
@@ -35,7 +36,24 @@ def title_from(content: str) -> str:
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
-def chat_dict(row: ChatRow) -> Chat:
+class ChatColumns(Protocol):
+    """A chats row: a mapped ChatRow, or a Core row of its columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def updated_at(self) -> str: ...
+    @property
+    def message_count(self) -> int: ...
+    @property
+    def scope(self) -> str | None: ...
+
+
+def chat_dict(row: ChatColumns) -> Chat:
     return {
         "id": row.id,
         "title": row.title,
@@ -142,6 +160,29 @@ class StoredUserMessage:
     is_new: bool
 
 
+# Built once: constructing a statement costs more than running it.
+_BUMP_CHAT = (
+    update(ChatRow)
+    .where(ChatRow.id == bindparam("chat"), ChatRow.user_id == bindparam("owner"))
+    .values(message_count=ChatRow.message_count + 1, updated_at=bindparam("stamp"))
+    .returning(
+        ChatRow.id,
+        ChatRow.title,
+        ChatRow.created_at,
+        ChatRow.updated_at,
+        ChatRow.message_count,
+        ChatRow.scope,
+    )
+)
+_INSERT_MESSAGE = insert(MessageRow)
+_FINISH_MESSAGE = update(MessageRow).where(
+    MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+)
+_MESSAGE_EXISTS = select(MessageRow.seq).where(
+    MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+)
+
+
 def add_user_message(
     session: Session, user_id: str, chat_id: str | None, message_id: str, content: str
 ) -> StoredUserMessage | None:
@@ -149,45 +190,32 @@ def add_user_message(
 
     Returns None when chat_id names no chat of this user. Idempotent by message id.
     """
-    existing = session.scalar(
-        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
-    )
-    if existing is not None:
-        chat = _owned_chat(session, user_id, existing.chat_id)
-        assert chat is not None  # a message's chat has the message's owner
-        return StoredUserMessage(message_dict(existing), chat_dict(chat), False, False)
+    connection = session.connection()
+    if connection.execute(_MESSAGE_EXISTS, {"owner": user_id, "message": message_id}).first():
+        existing = session.scalars(
+            select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
+        ).one()
+        owned = _owned_chat(session, user_id, existing.chat_id)
+        assert owned is not None  # a message's chat has the message's owner
+        return StoredUserMessage(message_dict(existing), chat_dict(owned), False, False)
     created = chat_id is None
     if chat_id is None:
-        stamp = now()
-        chat_row = ChatRow(
-            id=new_id(),
-            user_id=user_id,
-            title=title_from(content),
-            created_at=stamp,
-            updated_at=stamp,
-            message_count=0,
-        )
-        session.add(chat_row)
-    else:
-        found = _owned_chat(session, user_id, chat_id)
-        if found is None:
-            return None
-        chat_row = found
-    row = _insert_message(session, user_id, chat_row, message_id, "user", content, "complete")
-    return StoredUserMessage(message_dict(row), chat_dict(chat_row), created, True)
+        chat_id = create_chat(session, user_id, title_from(content))["id"]
+    inserted = _insert_message(session, user_id, chat_id, message_id, "user", content, "complete")
+    if inserted is None:
+        return None
+    message, chat = inserted
+    return StoredUserMessage(message, chat, created, True)
 
 
 def start_assistant_message(
     session: Session, user_id: str, chat_id: str, reply_to: str
 ) -> Message | None:
     """Store an empty streaming reply, so a crash mid-reply leaves a trace to mark as failed."""
-    chat_row = _owned_chat(session, user_id, chat_id)
-    if chat_row is None:
-        return None
-    row = _insert_message(session, user_id, chat_row, new_id(), "assistant", "", "streaming")
-    row.reply_to = reply_to
-    session.flush()
-    return message_dict(row)
+    inserted = _insert_message(
+        session, user_id, chat_id, new_id(), "assistant", "", "streaming", reply_to
+    )
+    return None if inserted is None else inserted[0]
 
 
 def unanswered_questions(session: Session) -> list[tuple[str, Message]]:
@@ -220,12 +248,17 @@ def finish_assistant_message(
     citations: list[Citation],
 ) -> bool:
     """Store a reply's final state; False when its chat was deleted meanwhile."""
-    result = session.execute(
-        update(MessageRow)
-        .where(MessageRow.user_id == user_id, MessageRow.id == message_id)
-        .values(content=content, status=status, citations=json.dumps(citations))
+    result = session.connection().execute(
+        _FINISH_MESSAGE,
+        {
+            "owner": user_id,
+            "message": message_id,
+            "content": content,
+            "status": status,
+            "citations": json.dumps(citations),
+        },
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
 
 
 def fail_interrupted_replies(session: Session) -> int:
@@ -239,28 +272,53 @@ def fail_interrupted_replies(session: Session) -> int:
 def _insert_message(
     session: Session,
     user_id: str,
-    chat_row: ChatRow,
+    chat_id: str,
     message_id: str,
     role: Role,
     content: str,
     status: MessageStatus,
-) -> MessageRow:
+    reply_to: str | None = None,
+) -> tuple[Message, Chat] | None:
+    """Insert a message and move its chat's count and order; None if the chat is not the user's.
+
+    Every message goes through here, so it is two Core statements rather than an ORM unit of
+    work (which cost several times more). The count is incremented in SQL, never read-modify-
+    written, and the chat comes back from the UPDATE itself.
+    """
     stamp = now()
-    row = MessageRow(
-        id=message_id,
-        user_id=user_id,
-        chat_id=chat_row.id,
-        role=role,
-        content=content,
-        status=status,
-        citations="[]",
-        created_at=stamp,
+    # Executed on the connection, these statements are plain Core: no identity map, no flush.
+    connection = session.connection()
+    chat_row = connection.execute(
+        _BUMP_CHAT, {"chat": chat_id, "owner": user_id, "stamp": stamp}
+    ).first()
+    if chat_row is None:
+        return None
+    message: Message = {
+        "id": message_id,
+        "role": role,
+        "content": content,
+        "citations": [],
+        "timestamp": stamp,
+        "chat_id": chat_id,
+        "status": status,
+    }
+    connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "id": message_id,
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "role": role,
+            "content": content,
+            "status": status,
+            "citations": "[]",
+            "created_at": stamp,
+            "reply_to": reply_to,
+        },
     )
-    session.add(row)
-    chat_row.updated_at = stamp
-    chat_row.message_count += 1
-    session.flush()
-    return row
+    if reply_to is not None:
+        message["reply_to"] = reply_to
+    return message, chat_dict(chat_row)
 
 
 @dataclass(frozen=True)

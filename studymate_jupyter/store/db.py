@@ -147,6 +147,9 @@ class Database:
                     return [(False, exc)]
             else:
                 for fn, _ in batch:
+                    # Jobs share the session, and Core statements bypass its identity map:
+                    # nothing one job loaded may be seen stale by the next.
+                    session.expire_all()
                     try:
                         with session.begin_nested():
                             outcomes.append((True, fn(session)))
