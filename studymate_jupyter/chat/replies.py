@@ -148,14 +148,14 @@ class Replies:
 
     async def _reply(self, job: Job) -> None:
         chat_id = job.chat_id
-        history, chat = await self.db.read(
+        # One trip to the writer: the reply's row, and what it answers from (the turns before
+        # the question, the chat's scope).
+        started, history, chat = await self.db.write(
             lambda s: (
+                repo.start_assistant_message(s, job.user_id, chat_id, job.message_id),
                 repo.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS),
                 repo.get_chat(s, job.user_id, chat_id),
             )
-        )
-        started = await self.db.write(
-            lambda s: repo.start_assistant_message(s, job.user_id, chat_id, job.message_id)
         )
         if started is None or history is None or chat is None:
             return  # the chat was deleted before its turn came
