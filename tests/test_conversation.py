@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from studymate_jupyter.assistant.extractive import EMPTY_LIBRARY
+from studymate_jupyter.chat import service
 from studymate_jupyter.pytest_plugin import is_final_reply
 
 
@@ -154,6 +155,6 @@ async def test_chat_lists_hear_of_new_messages_in_one_coalesced_update(chat_ws, 
     frames = await listener.recv_until(lambda f: f["type"] == "chat_updated")
     assert frames[-1]["data"]["chat_id"] == chat["id"]
     assert frames[-1]["data"]["message_count"] >= 3
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(service.UPDATE_DELAY + 0.2)
     updates = [f for f in listener.seen if f["type"] == "chat_updated"]
     assert len(updates) <= 2, "three messages make one update (two at a timer's edge)"
