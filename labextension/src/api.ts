@@ -5,7 +5,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { Chat, Chunk, Document, Me, Message } from './protocol';
+import type { Chat, ChatScope, Chunk, Document, Me, Message } from './protocol';
 
 /** An error answered by the StudyMate API (`{"code", "message"}`) or the network. */
 export class StudyMateError extends Error {
@@ -86,6 +86,14 @@ export class StudyMateAPI {
     return this.json<Chat>(`chats/${encodeURIComponent(chatId)}`, {
       method: 'PATCH',
       body: JSON.stringify({ title })
+    });
+  }
+
+  /** Limit a chat to part of the library (`null`: the whole library again). */
+  setChatScope(chatId: string, scope: ChatScope | null): Promise<Chat> {
+    return this.json<Chat>(`chats/${encodeURIComponent(chatId)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ scope })
     });
   }
 

@@ -8,7 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { StudyMateAPI, StudyMateError } from './api';
 import { ChatConnection } from './connection';
-import type { Chunk, Document, ServerFrame } from './protocol';
+import type { ChatScope, Chunk, Document, ServerFrame } from './protocol';
 import {
   Action,
   DRAFT_PREFIX,
@@ -124,6 +124,21 @@ export class StudyMateModel implements IDisposable {
       this.dispatch({ type: 'chat/upserted', chat: await this.api.renameChat(chatId, title) });
     } catch (reason) {
       this._report('Cannot rename the chat', reason);
+    }
+  }
+
+  /**
+   * Set the part of the library a chat draws on (`null`: all of it). The answer updates the
+   * panel at once; the `chat_updated` frame that follows updates the user's other tabs.
+   * Returns whether it was saved (a failure is reported as a notice).
+   */
+  async setChatScope(chatId: string, scope: ChatScope | null): Promise<boolean> {
+    try {
+      this.dispatch({ type: 'chat/upserted', chat: await this.api.setChatScope(chatId, scope) });
+      return true;
+    } catch (reason) {
+      this._report('Cannot change what the chat draws on', reason);
+      return false;
     }
   }
 

@@ -174,14 +174,16 @@ export interface AuthOkFrame {
   data: { user_id: string; chat_id?: string | null };
 }
 
+/** The contract's `chat_id` and `title`; the extension adds the rest of the Chat. */
 export interface ChatCreatedFrame {
   type: 'chat_created';
-  data: { chat_id: string; title: string };
+  data: { chat_id: string; title: string } & Partial<Omit<Chat, 'title'>>;
 }
 
+/** As `chat_created`; a `scope` of `null` means the chat draws on the whole library again. */
 export interface ChatUpdatedFrame {
   type: 'chat_updated';
-  data: { chat_id: string; title?: string; updated_at?: string; message_count?: number };
+  data: { chat_id: string } & Partial<Chat>;
 }
 
 export interface ChatDeletedFrame {

@@ -342,12 +342,14 @@ function applyFrameContent(state: State, frame: ServerFrame): State {
         return state;
       }
       const now = new Date().toISOString();
+      const { chat_id, title, created_at, updated_at, message_count, scope } = frame.data;
       return upsertChat(state, {
-        id: frame.data.chat_id,
-        title: frame.data.title,
-        created_at: now,
-        updated_at: now,
-        message_count: 0
+        id: chat_id,
+        title,
+        created_at: created_at ?? now,
+        updated_at: updated_at ?? now,
+        message_count: message_count ?? 0,
+        scope: scope ?? null
       });
     }
     case 'chat_updated': {
@@ -356,9 +358,13 @@ function applyFrameContent(state: State, frame: ServerFrame): State {
         return state;
       }
       const { chat_id, ...changes } = frame.data;
-      const defined = Object.fromEntries(
+      const defined: Partial<Chat> = Object.fromEntries(
         Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)
       );
+      if ('scope' in changes) {
+        // Here `null` says something: the chat draws on the whole library again.
+        defined.scope = changes.scope ?? null;
+      }
       return upsertChat(state, { ...existing, ...defined, id: chat_id });
     }
     case 'chat_deleted':

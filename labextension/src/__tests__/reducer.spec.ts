@@ -322,6 +322,45 @@ describe('typing, chats and library', () => {
     expect(s.activeChat).toBeNull();
   });
 
+  it('follows a chat scope through chat_updated, and clears it on scope: null', () => {
+    const physics = { folder: 'physics', document_ids: null };
+    let s = run(
+      connected(),
+      { type: 'chats/loaded', chats: [chat('a', '2024-01-01T00:00:00Z')] },
+      frame({ type: 'chat_updated', data: { chat_id: 'a', scope: physics } })
+    );
+    expect(s.chats[0].scope).toEqual(physics);
+    // A frame without a scope (a title change from an older server) leaves it as it is.
+    s = run(s, frame({ type: 'chat_updated', data: { chat_id: 'a', title: 'Renamed' } }));
+    expect(s.chats[0]).toMatchObject({ title: 'Renamed', scope: physics });
+    s = run(s, frame({ type: 'chat_updated', data: { chat_id: 'a', scope: null } }));
+    expect(s.chats[0].scope).toBeNull();
+    expect(s.chats[0].title).toBe('Renamed');
+  });
+
+  it('takes the scope a PATCH answers with, and the scope of chat_created', () => {
+    const scoped = { ...chat('a', '2024-01-01T00:00:00Z'), scope: { document_ids: ['d1'] } };
+    let s = run(
+      connected(),
+      { type: 'chats/loaded', chats: [chat('a', '2024-01-01T00:00:00Z')] },
+      { type: 'chat/upserted', chat: scoped }
+    );
+    expect(s.chats[0].scope).toEqual({ document_ids: ['d1'] });
+    s = run(s, { type: 'chat/upserted', chat: { ...scoped, scope: null } });
+    expect(s.chats[0].scope).toBeNull();
+    s = run(
+      s,
+      frame({
+        type: 'chat_created',
+        data: { chat_id: 'b', title: 'B', scope: { folder: 'history', document_ids: null } }
+      })
+    );
+    expect(s.chats.find(c => c.id === 'b')?.scope).toEqual({
+      folder: 'history',
+      document_ids: null
+    });
+  });
+
   it('drops a chat a reloaded list no longer has, but not one created after the request', () => {
     let s = run(connected(), {
       type: 'chats/loaded',
