@@ -6,6 +6,7 @@ import { isDraft, isStreaming, messagesOf, State, typingIn } from '../reducer';
 import type { IPanelServices, IStudyMateSettings } from '../services';
 import { Composer } from './composer';
 import { MessageItem } from './message';
+import { ChatScopeBar } from './scope';
 
 export interface IChatViewProps {
   state: State;
@@ -90,6 +91,11 @@ export function ChatView(props: IChatViewProps): JSX.Element {
           </>
         )}
       </div>
+      <ChatScopeBar
+        chat={!draft && chat ? chat : null}
+        documents={state.documents}
+        onSave={scope => services.model.setChatScope(chatKey, scope)}
+      />
       <div className="jp-StudyMate-messages" ref={list} onScroll={onScroll}>
         {state.hasMore[chatKey] && (
           <button
