@@ -110,13 +110,18 @@ def open_in_file_browser(page: Any, name: str) -> None:
     page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()
 
 
-def api_post(lab: Any, path: str, body: dict[str, Any]) -> Any:
-    """POST JSON to the server as its owner (the token), as a script or another tab would."""
+def api_call(lab: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call the server's API as its owner (the token), as a script or another tab would."""
     request = urllib.request.Request(
         f"{lab.url}{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
         headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
+
+
+def api_post(lab: Any, path: str, body: dict[str, Any]) -> Any:
+    """POST JSON to the server as its owner (the token)."""
+    return api_call(lab, "POST", path, body)
