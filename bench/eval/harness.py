@@ -24,7 +24,7 @@ from studymate_jupyter.library import parsers
 from studymate_jupyter.library.chunking import Chunk
 from studymate_jupyter.library.parsers import ParsedDocument
 from studymate_jupyter.library.query import build_match_query
-from studymate_jupyter.library.retrieval import Hit, Retriever, Scope
+from studymate_jupyter.library.retrieval import HIT_COLUMNS, Hit, Retriever, Scope, hit_from_row
 from studymate_jupyter.library.worker import parse_document
 from studymate_jupyter.store import library as repo
 from studymate_jupyter.store.db import Database
@@ -145,8 +145,7 @@ class PlainBm25Retriever(Retriever):
             return []
         rows = session.execute(
             text(
-                """SELECT c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start,
-                    c.page_end, c.anchor, c.heading, c.text, bm25(baseline_fts) AS rank
+                f"""SELECT {HIT_COLUMNS}, bm25(baseline_fts) AS rank
                 FROM baseline_fts
                 JOIN chunks c ON c.rowid = baseline_fts.rowid
                 JOIN documents d ON d.id = c.document_id
@@ -155,10 +154,7 @@ class PlainBm25Retriever(Retriever):
             ),
             {"q": expression, "user": user_id, "k": k},
         ).all()
-        return [
-            Hit(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], -float(r[10]))
-            for r in rows
-        ]
+        return [hit_from_row(row, -float(row[-1])) for row in rows]
 
 
 # ---- one ranking, end to end -----------------------------------------------------------------

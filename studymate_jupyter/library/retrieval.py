@@ -73,7 +73,7 @@ class Retriever(ABC):
         """The k best passages, best first, in k different places."""
 
 
-_HIT_COLUMNS = """c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start, c.page_end,
+HIT_COLUMNS = """c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start, c.page_end,
     c.anchor, c.heading, c.text"""
 
 
@@ -95,7 +95,7 @@ def scope_sql(scope: Scope | None, params: dict[str, object]) -> str:
 
 
 def hit_from_row(row: Any, score: float) -> Hit:
-    """A Hit from a row selected with _HIT_COLUMNS first."""
+    """A Hit from a row selected with HIT_COLUMNS first."""
     rowid, chunk_id, document_id, filename, path, start, end, anchor, heading, body = row[:10]
     return Hit(
         int(rowid), chunk_id, document_id, filename, path, start, end, anchor, heading, body, score
@@ -149,7 +149,7 @@ class Bm25Retriever(Retriever):
         params["depth"] = n * FILTER_HEADROOM
         rows = session.execute(
             text(
-                f"""SELECT {_HIT_COLUMNS}, best.rank FROM (
+                f"""SELECT {HIT_COLUMNS}, best.rank FROM (
                     SELECT rowid, {fts.rank_sql()} AS rank FROM chunks_fts
                     WHERE chunks_fts MATCH :q ORDER BY rank LIMIT :depth
                 ) best
@@ -160,9 +160,11 @@ class Bm25Retriever(Retriever):
             params,
         ).all()
         if len(rows) < n:
+            # Not the query above without its LIMIT: sorting every match in a subquery before
+            # the join made this path about 3.5x slower at 100k chunks.
             rows = session.execute(
                 text(
-                    f"""SELECT {_HIT_COLUMNS}, {fts.rank_sql()} AS rank
+                    f"""SELECT {HIT_COLUMNS}, {fts.rank_sql()} AS rank
                     FROM chunks_fts
                     JOIN chunks c ON c.rowid = chunks_fts.rowid
                     JOIN documents d ON d.id = c.document_id
