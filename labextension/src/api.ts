@@ -82,18 +82,14 @@ export class StudyMateAPI {
     });
   }
 
-  renameChat(chatId: string, title: string): Promise<Chat> {
+  /** Rename a chat and/or limit it to part of the library (`scope: null`: all of it again). */
+  updateChat(
+    chatId: string,
+    changes: { title?: string; scope?: ChatScope | null }
+  ): Promise<Chat> {
     return this.json<Chat>(`chats/${encodeURIComponent(chatId)}`, {
       method: 'PATCH',
-      body: JSON.stringify({ title })
-    });
-  }
-
-  /** Limit a chat to part of the library (`null`: the whole library again). */
-  setChatScope(chatId: string, scope: ChatScope | null): Promise<Chat> {
-    return this.json<Chat>(`chats/${encodeURIComponent(chatId)}`, {
-      method: 'PATCH',
-      body: JSON.stringify({ scope })
+      body: JSON.stringify(changes)
     });
   }
 

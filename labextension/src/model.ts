@@ -121,7 +121,7 @@ export class StudyMateModel implements IDisposable {
 
   async renameChat(chatId: string, title: string): Promise<void> {
     try {
-      this.dispatch({ type: 'chat/upserted', chat: await this.api.renameChat(chatId, title) });
+      this.dispatch({ type: 'chat/upserted', chat: await this.api.updateChat(chatId, { title }) });
     } catch (reason) {
       this._report('Cannot rename the chat', reason);
     }
@@ -134,7 +134,7 @@ export class StudyMateModel implements IDisposable {
    */
   async setChatScope(chatId: string, scope: ChatScope | null): Promise<boolean> {
     try {
-      this.dispatch({ type: 'chat/upserted', chat: await this.api.setChatScope(chatId, scope) });
+      this.dispatch({ type: 'chat/upserted', chat: await this.api.updateChat(chatId, { scope }) });
       return true;
     } catch (reason) {
       this._report('Cannot change what the chat draws on', reason);
