@@ -42,7 +42,12 @@ FILES = {
 QUESTION = "What changed with entropy and with the printing press?"
 
 
-def chips_of(reply: Any) -> list[str]:
+def cited_after_asking(page: Any, replies: int) -> list[str]:
+    """Ask QUESTION; the citation chips of its answer, the chat's `replies`-th."""
+    ask(page, QUESTION)
+    expect(assistant_messages(page)).to_have_count(replies)
+    reply = assistant_messages(page).last
+    expect(reply).to_have_attribute("data-status", "complete")
     return [str(t) for t in reply.locator(".jp-StudyMate-chip").all_inner_texts()]
 
 
@@ -62,10 +67,7 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     expect(scope_label).to_have_text("Whole library")
 
     # Over the whole library, the question finds both files.
-    ask(page, QUESTION)
-    first = assistant_messages(page).last
-    expect(first).to_have_attribute("data-status", "complete")
-    cited = " ".join(chips_of(first))
+    cited = " ".join(cited_after_asking(page, 1))
     assert "thermodynamics.md" in cited, cited
     assert "printing.md" in cited, cited
 
@@ -84,11 +86,7 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     chat = api_call(lab, "GET", f"studymate/api/chats/{chat_id}")
     assert chat["scope"] == {"folder": "physics", "document_ids": None}
 
-    ask(page, QUESTION)
-    expect(assistant_messages(page)).to_have_count(2)
-    second = assistant_messages(page).last
-    expect(second).to_have_attribute("data-status", "complete")
-    chips = chips_of(second)
+    chips = cited_after_asking(page, 2)
     assert chips, "the scoped answer cites nothing"
     assert all("thermodynamics.md" in chip for chip in chips), chips
 
@@ -106,11 +104,7 @@ def test_a_chat_can_be_limited_to_chosen_documents(page: Any, lab: ServerProcess
     editor.get_by_role("checkbox", name="history/printing.md").check()
     save.click()
     expect(panel(page).locator(".jp-StudyMate-scopeLabel")).to_have_text("printing.md")
-    ask(page, QUESTION)
-    expect(assistant_messages(page)).to_have_count(3)
-    reply = assistant_messages(page).last
-    expect(reply).to_have_attribute("data-status", "complete")
-    chips = chips_of(reply)
+    chips = cited_after_asking(page, 3)
     assert chips, "the answer cites nothing"
     assert all("printing.md" in chip for chip in chips), chips
 
