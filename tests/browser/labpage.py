@@ -38,6 +38,9 @@ WAIT = 30_000
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+# Assertions wait as long as actions (page.set_default_timeout); Playwright's own default for
+# them is 5 s, which a kernel starting up under CI load can outlast.
+expect.set_options(timeout=WAIT)
 
 
 def require_chromium() -> None:
