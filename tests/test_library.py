@@ -299,6 +299,32 @@ async def test_a_chat_limited_to_a_folder_draws_only_on_it(api, chat_ws, jp_root
     assert {c["filename"] for c in reply["citations"]} == {"light.md"}
 
 
+async def test_a_chat_can_be_created_limited_to_chosen_documents(
+    api, chat_ws, jp_root_dir, biology_pdf
+):
+    (jp_root_dir / "light.md").write_text(
+        "# Light\n\nLight energy travels as electromagnetic waves at a finite speed.\n"
+    )
+    biology = await add(api, biology_pdf)
+    await add(api, "light.md")
+    found = (await api("search?q=What is light energy&k=5"))["results"]
+    assert {r["filename"] for r in found} == {"notes.pdf", "light.md"}
+    scope = {"folder": None, "document_ids": [biology["id"]]}
+    chat = await api("chats", method="POST", body={"title": "Biology", "scope": scope})
+    assert chat["scope"] == scope
+    assert (await api(f"chats/{chat['id']}"))["scope"] == scope
+    ws = await chat_ws()
+    reply = (await ws.reply_to("What is light energy?", chat_id=chat["id"]))[-1]["data"]["message"]
+    assert {c["filename"] for c in reply["citations"]} == {"notes.pdf"}
+
+
+async def test_a_malformed_scope_creates_no_chat(api):
+    for scope in ({"folder": 3}, {"documents": ["x"]}, "physics", {"document_ids": "x"}):
+        response = api("chats", method="POST", body={"scope": scope})
+        assert await error_of(response) == (400, "bad_request")
+    assert (await api("chats"))["chats"] == []
+
+
 class TestTwoUsers:
     @pytest.fixture
     def jp_server_config(self, studymate_db):

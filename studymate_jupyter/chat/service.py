@@ -35,8 +35,8 @@ class ChatService:
     async def get_chat(self, user_id: str, chat_id: str) -> Chat:
         return _found(await self.db.read(lambda s: repo.get_chat(s, user_id, chat_id)))
 
-    async def create_chat(self, user_id: str, title: str) -> Chat:
-        chat = await self.db.write(lambda s: repo.create_chat(s, user_id, title))
+    async def create_chat(self, user_id: str, title: str, scope: ChatScope | None = None) -> Chat:
+        chat = await self.db.write(lambda s: repo.create_chat(s, user_id, title, scope))
         self._announce("chat_created", user_id, chat)
         return chat
 

@@ -15,17 +15,22 @@ from .base import StudyMateHandler
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class NewChat(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    title: Title = "New chat"
-
-
 class ScopeBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     folder: Annotated[str, Field(max_length=1000)] | None = None
     document_ids: (
         Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None
     ) = None
+
+    def as_scope(self) -> ChatScope:
+        return {"folder": self.folder, "document_ids": self.document_ids}
+
+
+class NewChat(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    title: Title = "New chat"
+    # (extension) A chat can be limited to part of the library before its first question.
+    scope: ScopeBody | None = None
 
 
 class ChatPatch(BaseModel):
@@ -55,7 +60,10 @@ class ChatsHandler(StudyMateHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(NewChat)
-        chat = await self.services.chats.create_chat(self.user_id, body.title.strip() or "New chat")
+        scope = body.scope.as_scope() if body.scope else None
+        chat = await self.services.chats.create_chat(
+            self.user_id, body.title.strip() or "New chat", scope
+        )
         self.write_json(chat, status=201)
 
 
@@ -71,9 +79,7 @@ class ChatHandler(StudyMateHandler):
         body = self.parse_body(ChatPatch)
         if not body.model_fields_set:
             raise ProtocolError("bad_request", "nothing to change: give a title or a scope")
-        scope: ChatScope | None = None
-        if body.scope is not None:
-            scope = {"folder": body.scope.folder, "document_ids": body.scope.document_ids}
+        scope = body.scope.as_scope() if body.scope else None
         chat = await self.services.chats.update_chat(
             self.user_id,
             chat_id,

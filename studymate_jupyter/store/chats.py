@@ -88,7 +88,7 @@ def _owned_chat(session: Session, user_id: str, chat_id: str) -> ChatRow | None:
 # ---- chats ----------------------------------------------------------------------------------
 
 
-def create_chat(session: Session, user_id: str, title: str) -> Chat:
+def create_chat(session: Session, user_id: str, title: str, scope: ChatScope | None = None) -> Chat:
     stamp = now()
     row = ChatRow(
         id=new_id(),
@@ -97,6 +97,7 @@ def create_chat(session: Session, user_id: str, title: str) -> Chat:
         created_at=stamp,
         updated_at=stamp,
         message_count=0,
+        scope=json.dumps(scope) if scope else None,
     )
     session.add(row)
     session.flush()
