@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook
@@ -10,6 +11,15 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 from .protocol import Chat, Citation, Message
 
 Exporter = Callable[[Chat, list[Message]], tuple[str, str, str]]
+
+
+class Exported(NamedTuple):
+    """An exported chat: the text, its media type and its file name suffix."""
+
+    chat: Chat
+    body: str
+    media_type: str
+    suffix: str
 
 
 def cite(n: int, citation: Citation) -> str:

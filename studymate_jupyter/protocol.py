@@ -173,6 +173,12 @@ class Document(TypedDict):
     updated_at: str
 
 
+class SearchResult(Citation):
+    """One hit of ``GET studymate/api/search``: a citation plus the matching text."""
+
+    snippet: str
+
+
 class Passage(TypedDict):
     """A cited chunk as a preview shows it (GET documents/{id}/chunks/{chunk_id})."""
 

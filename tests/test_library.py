@@ -121,6 +121,18 @@ async def test_search_finds_the_page_that_answers(api, biology_pdf):
     assert best["path"] == biology_pdf
 
 
+async def test_search_refuses_a_bad_k_or_an_essay_with_a_clear_code(api):
+    for query, expected in {
+        "q=x&k=0": (400, "bad_request"),
+        "q=x&k=51": (400, "bad_request"),
+        "q=x&k=five": (400, "bad_request"),
+        "q=x&k=-1": (400, "bad_request"),
+        f"q={'x' * 4097}": (413, "too_large"),
+    }.items():
+        assert await error_of(api(f"search?{query}")) == expected
+    assert (await api("search?q=x&k=50"))["results"] == []
+
+
 @pytest.mark.parametrize(
     "query", ['say "hi', "NOT", "col:x", "(", "*", "AND OR NEAR", "glucose)", '"', "-x ^y"]
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..export import EXPORTERS, Exported
 from ..protocol import Chat, ChatScope, Message, ProtocolError, encode
 from ..store import chats as repo
 from ..store.db import Database
@@ -120,6 +121,14 @@ class ChatService:
         if page is None:
             raise ProtocolError("not_found", "no such chat or message")
         return repo.Page(self.replies.overlay(chat_id, page.messages), page.has_more)
+
+    async def export(self, user_id: str, chat_id: str, fmt: str) -> Exported:
+        """The chat and its whole conversation as a document (``EXPORTERS``' formats)."""
+        exporter = EXPORTERS.get(fmt)
+        if exporter is None:
+            raise ProtocolError("bad_request", f"format must be one of: {', '.join(EXPORTERS)}")
+        chat = await self.get_chat(user_id, chat_id)
+        return Exported(chat, *exporter(chat, await self.all_messages(user_id, chat_id)))
 
     async def all_messages(self, user_id: str, chat_id: str) -> list[Message]:
         messages = await self.db.read(lambda s: repo.all_messages(s, user_id, chat_id))

@@ -10,7 +10,17 @@ from typing import Literal, TypedDict
 from typing_extensions import NotRequired
 
 # The shared records come from the server's vocabulary: one definition for both sides.
-from ..protocol import Chat, Citation, Document, ErrorCode, Message, MessageStatus, Passage, Role
+from ..protocol import (
+    Chat,
+    Citation,
+    Document,
+    ErrorCode,
+    Message,
+    MessageStatus,
+    Passage,
+    Role,
+    SearchResult,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -39,12 +49,6 @@ class Me(TypedDict):
 
     user_id: str
     display_name: str
-
-
-class SearchResult(Citation):
-    """One hit of ``GET studymate/api/search``: a citation plus the matching text."""
-
-    snippet: str
 
 
 class MessagesPage(TypedDict):

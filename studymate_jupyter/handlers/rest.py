@@ -8,7 +8,6 @@ from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
-from ..export import EXPORTERS
 from ..protocol import DEFAULT_PAGE, MAX_PAGE, ChatScope, ProtocolError
 from .base import StudyMateHandler
 
@@ -118,17 +117,10 @@ class ExportHandler(StudyMateHandler):
     @authorized
     async def get(self, chat_id: str) -> None:
         fmt = self.get_query_argument("format", "markdown")
-        exporter = EXPORTERS.get(fmt)
-        if exporter is None:
-            raise ProtocolError("bad_request", f"format must be one of: {', '.join(EXPORTERS)}")
-        chats = self.services.chats
-        chat = await chats.get_chat(self.user_id, chat_id)
-        messages = await chats.all_messages(self.user_id, chat_id)
-        body, media_type, suffix = exporter(chat, messages)
-        self.set_header(
-            "Content-Disposition", f'attachment; filename="{_safe_filename(chat["title"])}{suffix}"'
-        )
-        self.finish(body, set_content_type=media_type)
+        exported = await self.services.chats.export(self.user_id, chat_id, fmt)
+        filename = _safe_filename(exported.chat["title"]) + exported.suffix
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(exported.body, set_content_type=exported.media_type)
 
 
 def _safe_filename(title: str) -> str:

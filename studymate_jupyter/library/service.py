@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..protocol import Document, DocumentStatus, Passage, ProtocolError, encode
+from ..assistant.base import citation_of
+from ..protocol import Document, DocumentStatus, Passage, ProtocolError, SearchResult, encode
 from ..store import library as repo
 from .chunking import chunk_document
 from .errors import IngestError
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
     from .retrieval import Hit, Retriever, Scope
 
 log = logging.getLogger("studymate.library")
+
+MAX_RESULTS = 50
+MAX_QUESTION = 4096
+SNIPPET = 300
+
+
+def _snippet(text: str) -> str:
+    """The passage on one line, cut at a word near SNIPPET characters."""
+    snippet = " ".join(text.split())
+    if len(snippet) > SNIPPET:
+        snippet = snippet[:SNIPPET].rsplit(" ", 1)[0] + " …"
+    return snippet
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,15 @@ class LibraryService:
         self, user_id: str, question: str, k: int, scope: Scope | None = None
     ) -> list[Hit]:
         return await self.db.read(lambda s: self.retriever.search(s, user_id, question, k, scope))
+
+    async def search_results(self, user_id: str, question: str, k: int) -> list[SearchResult]:
+        """``GET search``: the k best passages as citations with a snippet of their text."""
+        if not 1 <= k <= MAX_RESULTS:
+            raise ProtocolError("bad_request", f"k must be an integer from 1 to {MAX_RESULTS}")
+        if len(question) > MAX_QUESTION:
+            raise ProtocolError("too_large", "the question is too long")
+        hits = await self.search(user_id, question, k)
+        return [{**citation_of(hit), "snippet": _snippet(hit.text)} for hit in hits]
 
     async def has_documents(self, user_id: str) -> bool:
         return await self.db.read(lambda s: repo.has_ready(s, user_id))
