@@ -215,6 +215,19 @@ class ChatScope(TypedDict, total=False):
     document_ids: list[str] | None
 
 
+class ScopeBody(BaseModel):
+    """A ChatScope as `POST chats` and `PATCH chats/{id}` take it (validated)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    folder: Annotated[str, Field(max_length=1000)] | None = None
+    document_ids: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None
+    ) = None
+
+    def as_scope(self) -> ChatScope:
+        return {"folder": self.folder, "document_ids": self.document_ids}
+
+
 class Chat(TypedDict):
     id: str
     title: str

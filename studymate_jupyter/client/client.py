@@ -29,6 +29,7 @@ from .types import (
     AuthOkData,
     Chat,
     ChatEventData,
+    ChatScope,
     ClientFrame,
     ConnectionState,
     Document,
@@ -346,13 +347,19 @@ class StudyMateClient:
         await self.resolve()
         return await self.rest.list_chats()
 
-    async def create_chat(self, title: str | None = None) -> Chat:
+    async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
+        """A new, empty chat; ``scope`` limits it to part of the library from the start."""
         await self.resolve()
-        return await self.rest.create_chat(title)
+        return await self.rest.create_chat(title, scope)
 
     async def rename_chat(self, chat_id: str, title: str) -> Chat:
         await self.resolve()
         return await self.rest.rename_chat(chat_id, title)
+
+    async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
+        """Limit a chat to a folder or chosen documents; ``None``: the whole library again."""
+        await self.resolve()
+        return await self.rest.set_scope(chat_id, scope)
 
     async def delete_chat(self, chat_id: str) -> None:
         await self.resolve()
@@ -368,10 +375,13 @@ class StudyMateClient:
         self, chat_id: str | None = None, format: Literal["markdown", "ipynb"] = "markdown"
     ) -> str:
         await self.resolve()
+        return await self.rest.export_chat(self._chat_to_export(chat_id), format)
+
+    def _chat_to_export(self, chat_id: str | None) -> str:
         chat = chat_id or self._chat_id
         if chat is None:
             raise StudyMateError("bad_request", "no chat to export")
-        return await self.rest.export_chat(chat, format)
+        return chat
 
     async def list_documents(self) -> list[Document]:
         await self.resolve()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
+from pydantic import ValidationError
 from tornado.websocket import WebSocketClosedError
 
-from ..protocol import ProtocolError
+from ..protocol import ProtocolError, ScopeBody
 from .client import StudyMateClient
 from .discovery import ServerInfo
 from .errors import StudyMateError
@@ -24,12 +25,20 @@ if TYPE_CHECKING:
 
     from ..local import LocalServer
     from ..protocol import Document, Passage
-    from .types import Chat, Me, MessagesPage
+    from .types import Chat, ChatScope, Me, MessagesPage, SearchResult
 
 T = TypeVar("T")
 
 #: Stands in for a server address in logs and in ``client.server``; nothing connects to it.
 IN_PROCESS = ServerInfo(base_url="http://in-process/", token="")
+
+
+def _checked_scope(scope: ChatScope) -> ChatScope:
+    """The scope as the REST API would accept it, or the error it would give."""
+    try:
+        return ScopeBody.model_validate(scope).as_scope()
+    except ValidationError:
+        raise StudyMateError("bad_request", f"not a chat scope: {scope!r}") from None
 
 
 async def _service(call: Awaitable[T]) -> T:
@@ -130,14 +139,24 @@ class LocalClient(StudyMateClient):
         local = self._server_side
         return await _service(local.core.chats.list_chats(local.user_id))
 
-    async def create_chat(self, title: str | None = None) -> Chat:
+    async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
         local = self._server_side
         name = (title or "").strip() or "New chat"
-        return await _service(local.core.chats.create_chat(local.user_id, name))
+        checked = None if scope is None else _checked_scope(scope)
+        return await _service(local.core.chats.create_chat(local.user_id, name, checked))
 
     async def rename_chat(self, chat_id: str, title: str) -> Chat:
         local = self._server_side
         return await _service(local.core.chats.update_chat(local.user_id, chat_id, title=title))
+
+    async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
+        local = self._server_side
+        checked = None if scope is None else _checked_scope(scope)
+        return await _service(
+            local.core.chats.update_chat(
+                local.user_id, chat_id, scope=checked, clear_scope=checked is None
+            )
+        )
 
     async def delete_chat(self, chat_id: str) -> None:
         local = self._server_side
@@ -163,7 +182,24 @@ class LocalClient(StudyMateClient):
         local = self._server_side
         return await _service(local.core.library.get(local.user_id, document_id))
 
+    async def delete_document(self, document_id: str) -> None:
+        local = self._server_side
+        await _service(local.core.library.remove(local.user_id, document_id))
+
     async def passage(self, document_id: str, chunk_id: str) -> Passage:
         """A cited passage, as ``GET documents/{id}/chunks/{chunk_id}`` gives it."""
         local = self._server_side
         return await _service(local.core.library.passage(local.user_id, document_id, chunk_id))
+
+    async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+        local = self._server_side
+        return await _service(
+            local.core.library.search_results(local.user_id, query, 5 if k is None else k)
+        )
+
+    async def export_chat(
+        self, chat_id: str | None = None, format: Literal["markdown", "ipynb"] = "markdown"
+    ) -> str:
+        local = self._server_side
+        chat = self._chat_to_export(chat_id)
+        return (await _service(local.core.chats.export(local.user_id, chat, format))).body

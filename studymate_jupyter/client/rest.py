@@ -10,7 +10,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .discovery import ServerInfo
 from .errors import StudyMateError
-from .types import Chat, Document, Me, MessagesPage, Passage, SearchResult
+from .types import Chat, ChatScope, Document, Me, MessagesPage, Passage, SearchResult
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -100,8 +100,11 @@ class RestClient:
         payload = await self.json("GET", "chats")
         return cast("list[Chat]", payload["chats"])
 
-    async def create_chat(self, title: str | None = None) -> Chat:
+    async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
+        """A new, empty chat; ``scope`` limits it to part of the library from the start."""
         body: dict[str, Any] = {} if title is None else {"title": title}
+        if scope is not None:
+            body["scope"] = scope
         return cast("Chat", await self.json("POST", "chats", body))
 
     async def get_chat(self, chat_id: str) -> Chat:
@@ -110,6 +113,11 @@ class RestClient:
     async def rename_chat(self, chat_id: str, title: str) -> Chat:
         path = f"chats/{quote(chat_id, safe='')}"
         return cast("Chat", await self.json("PATCH", path, {"title": title}))
+
+    async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
+        """Limit a chat to a folder or chosen documents; ``None``: the whole library again."""
+        path = f"chats/{quote(chat_id, safe='')}"
+        return cast("Chat", await self.json("PATCH", path, {"scope": scope}))
 
     async def delete_chat(self, chat_id: str) -> None:
         await self.request("DELETE", f"chats/{quote(chat_id, safe='')}")

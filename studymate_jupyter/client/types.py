@@ -12,6 +12,7 @@ from typing_extensions import NotRequired
 # The shared records come from the server's vocabulary: one definition for both sides.
 from ..protocol import (
     Chat,
+    ChatScope,
     Citation,
     Document,
     ErrorCode,
@@ -25,6 +26,7 @@ from ..protocol import (
 __all__ = [
     "FINAL_STATUSES",
     "Chat",
+    "ChatScope",
     "Citation",
     "ConnectionState",
     "Document",

@@ -8,21 +8,10 @@ from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
-from ..protocol import DEFAULT_PAGE, MAX_PAGE, ChatScope, ProtocolError
+from ..protocol import DEFAULT_PAGE, MAX_PAGE, ProtocolError, ScopeBody
 from .base import StudyMateHandler
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class ScopeBody(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    folder: Annotated[str, Field(max_length=1000)] | None = None
-    document_ids: (
-        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None
-    ) = None
-
-    def as_scope(self) -> ChatScope:
-        return {"folder": self.folder, "document_ids": self.document_ids}
 
 
 class NewChat(BaseModel):
