@@ -75,11 +75,9 @@ export class StudyMateAPI {
     return (await this.json<{ chats: Chat[] }>('chats')).chats;
   }
 
-  createChat(title?: string): Promise<Chat> {
-    return this.json<Chat>('chats', {
-      method: 'POST',
-      body: JSON.stringify(title ? { title } : {})
-    });
+  /** A new chat, limited to part of the library from the start when `scope` says so. */
+  createChat(options: { title?: string; scope?: ChatScope | null } = {}): Promise<Chat> {
+    return this.json<Chat>('chats', { method: 'POST', body: JSON.stringify(options) });
   }
 
   /** Rename a chat and/or limit it to part of the library (`scope: null`: all of it again). */

@@ -17,6 +17,22 @@ export function citationTitle(citation: CitationResponse, showScores: boolean): 
   return showScores ? `${where} \u2014 score ${citation.score.toFixed(3)}` : where;
 }
 
+/** How long a chat's first title may be, in characters. */
+const TITLE_LENGTH = 60;
+
+/**
+ * The title a chat gets from its first message, as the server gives it when that message
+ * creates the chat (`title_from` in `store/chats.py`): a chat the panel creates first, to
+ * limit it, is named the same way.
+ */
+export function chatTitle(content: string): string {
+  const line = content.split(/\s+/).filter(Boolean).join(' ');
+  const chars = Array.from(line);
+  return chars.length <= TITLE_LENGTH
+    ? line
+    : chars.slice(0, TITLE_LENGTH - 1).join('').trimEnd() + '\u2026';
+}
+
 /** A file name made from a chat title: no path separators or characters file systems refuse. */
 export function safeFileName(title: string, fallback = 'StudyMate chat'): string {
   const cleaned = title

@@ -8,14 +8,17 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { StudyMateAPI, StudyMateError } from './api';
 import { ChatConnection } from './connection';
+import { chatTitle } from './format';
 import type { ChatScope, Chunk, Document, ServerFrame } from './protocol';
 import {
   Action,
   DRAFT_PREFIX,
+  draftsToCreate,
   dueMessages,
   initialState,
   isDraft,
   messagesOf,
+  OutboxEntry,
   reduce,
   State
 } from './reducer';
@@ -130,11 +133,16 @@ export class StudyMateModel implements IDisposable {
   /**
    * Set the part of the library a chat draws on (`null`: all of it). The answer updates the
    * panel at once; the `chat_updated` frame that follows updates the user's other tabs.
+   * A new chat keeps it until its first question creates the chat with it.
    * Returns whether it was saved (a failure is reported as a notice).
    */
-  async setChatScope(chatId: string, scope: ChatScope | null): Promise<boolean> {
+  async setChatScope(chatKey: string, scope: ChatScope | null): Promise<boolean> {
+    if (isDraft(chatKey)) {
+      this.dispatch({ type: 'draft/scoped', chatKey, scope });
+      return true;
+    }
     try {
-      this.dispatch({ type: 'chat/upserted', chat: await this.api.updateChat(chatId, { scope }) });
+      this.dispatch({ type: 'chat/upserted', chat: await this.api.updateChat(chatKey, { scope }) });
       return true;
     } catch (reason) {
       this._report('Cannot change what the chat draws on', reason);
@@ -323,6 +331,9 @@ export class StudyMateModel implements IDisposable {
 
   /** Send every queued message that is due on this connection, in order. */
   private _flush(): void {
+    for (const entry of draftsToCreate(this._state)) {
+      void this._createChat(entry);
+    }
     const due = dueMessages(this._state);
     const sent: string[] = [];
     for (const entry of due) {
@@ -343,6 +354,31 @@ export class StudyMateModel implements IDisposable {
     }
   }
 
+  /**
+   * Create a limited draft's chat (once at a time), so that its queued messages can name it.
+   * On failure they are marked failed, as a refused message is: Retry tries again.
+   */
+  private async _createChat(first: OutboxEntry): Promise<void> {
+    const draftKey = first.chatKey;
+    if (this._creating.has(draftKey)) {
+      return;
+    }
+    this._creating.add(draftKey);
+    try {
+      const chat = await this.api.createChat({
+        title: chatTitle(first.content),
+        scope: this._state.draftScopes[draftKey]
+      });
+      this.dispatch({ type: 'draft/created', chatKey: draftKey, chat });
+    } catch (reason) {
+      const detail = this._report('Cannot create the chat', reason);
+      this.dispatch({ type: 'draft/failed', chatKey: draftKey, reason: detail });
+    } finally {
+      this._creating.delete(draftKey);
+    }
+    this._flush();
+  }
+
   private _stopTyping(): void {
     this._clearTypingTimer();
     if (this._typingChat) {
@@ -361,11 +397,13 @@ export class StudyMateModel implements IDisposable {
     }
   }
 
-  private _report(what: string, reason: unknown): void {
+  /** Tell the user an action failed; returns the reason as told. */
+  private _report(what: string, reason: unknown): string {
     const detail =
       reason instanceof StudyMateError ? reason.message : String(reason ?? 'unknown error');
     console.warn(`StudyMate: ${what}`, reason);
     this._notice.emit(`${what}: ${detail}`);
+    return detail;
   }
 
   private _state: State = initialState();
@@ -373,6 +411,8 @@ export class StudyMateModel implements IDisposable {
   private _notice = new Signal<this, string>(this);
   private _connection: ChatConnection;
   private _chunks = new Map<string, Promise<Chunk>>();
+  /** Drafts whose `POST chats` is on its way. */
+  private _creating = new Set<string>();
   private _typingChat: string | null = null;
   private _typingTimer: number | null = null;
   private _disposed = false;

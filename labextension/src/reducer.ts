@@ -3,7 +3,8 @@
  *
  * No DOM, no network, no JupyterLab: everything here is unit-tested with jest.
  */
-import type { Chat, Document, Message, ServerFrame } from './protocol';
+import type { Chat, ChatScope, Document, Message, ServerFrame } from './protocol';
+import { isWholeLibrary } from './scope';
 
 /** What the connection indicator shows. */
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
@@ -51,6 +52,11 @@ export interface State {
   outbox: OutboxEntry[];
   /** Draft key → the chat id the server created for it. */
   drafts: Record<string, string>;
+  /**
+   * Draft key → the part of the library its chat is to draw on (absent: all of it). Such a
+   * chat is created by `POST chats` before its first message goes.
+   */
+  draftScopes: Record<string, ChatScope>;
   documents: Document[];
   /** Ingestion progress per document id (0..1) while it is being indexed. */
   progress: Record<string, number>;
@@ -82,6 +88,7 @@ export function initialState(): State {
     typing: {},
     outbox: [],
     drafts: {},
+    draftScopes: {},
     documents: [],
     progress: {},
     lastError: null,
@@ -99,6 +106,10 @@ export type Action =
   | { type: 'chat/upserted'; chat: Chat }
   | { type: 'chat/removed'; chatId: string }
   | { type: 'chat/open'; chatKey: string | null }
+  /** `scope: null`: the draft draws on the whole library again. */
+  | { type: 'draft/scoped'; chatKey: string; scope: ChatScope | null }
+  | { type: 'draft/created'; chatKey: string; chat: Chat }
+  | { type: 'draft/failed'; chatKey: string; reason: string }
   | { type: 'send'; id: string; chatKey: string; content: string; timestamp: string }
   | { type: 'outbox/sent'; ids: string[]; epoch: number }
   | { type: 'retry'; id: string }
@@ -190,13 +201,33 @@ function resolveDraft(state: State, draftKey: string, chatId: string): State {
   messages[chatId] = merged;
   const typing = { ...state.typing };
   delete typing[draftKey];
+  const draftScopes = { ...state.draftScopes };
+  delete draftScopes[draftKey];
   return {
     ...state,
     messages,
     typing,
+    draftScopes,
     drafts: { ...state.drafts, [draftKey]: chatId },
     outbox: state.outbox.map(e => (e.chatKey === draftKey ? { ...e, chatKey: chatId } : e)),
     activeChat: state.activeChat === draftKey ? chatId : state.activeChat
+  };
+}
+
+/** Refused, not stored: keep a queued message on screen with the reason; Retry resends it. */
+function refuse(state: State, id: string, reason: string): State {
+  const queued = state.outbox.find(e => e.id === id);
+  if (!queued) {
+    return state;
+  }
+  const list = state.messages[queued.chatKey] ?? [];
+  return {
+    ...state,
+    outbox: state.outbox.filter(e => e.id !== id),
+    messages: {
+      ...state.messages,
+      [queued.chatKey]: list.map(m => (m.id === id ? { ...m, error: reason } : m))
+    }
   };
 }
 
@@ -323,13 +354,15 @@ function chatOfFrame(frame: ServerFrame): string | undefined {
 function applyFrame(state: State, frame: ServerFrame): State {
   const chatId = chatOfFrame(frame);
   const next = applyFrameContent(state, frame);
-  if (!chatId || next === state) {
-    return next;
-  }
+  return !chatId || next === state ? next : heardOf(next, chatId);
+}
+
+/** Record news of a chat (see `chatActivity`). */
+function heardOf(state: State, chatId: string): State {
   return {
-    ...next,
-    seq: next.seq + 1,
-    chatActivity: { ...next.chatActivity, [chatId]: next.seq }
+    ...state,
+    seq: state.seq + 1,
+    chatActivity: { ...state.chatActivity, [chatId]: state.seq }
   };
 }
 
@@ -384,25 +417,8 @@ function applyFrameContent(state: State, frame: ServerFrame): State {
       return mergePage(state, frame.data.chat_id, frame.data.messages, frame.data.has_more);
     case 'error': {
       const ref = frame.data.ref ?? null;
-      let next: State = { ...state, lastError: { ...frame.data } };
-      if (ref) {
-        const queued = next.outbox.find(e => e.id === ref);
-        if (queued) {
-          // Refused, not stored: keep it on screen with the reason, and let Retry resend it.
-          next = { ...next, outbox: next.outbox.filter(e => e.id !== ref) };
-          const list = next.messages[queued.chatKey] ?? [];
-          next = {
-            ...next,
-            messages: {
-              ...next.messages,
-              [queued.chatKey]: list.map(m =>
-                m.id === ref ? { ...m, error: frame.data.message || frame.data.code } : m
-              )
-            }
-          };
-        }
-      }
-      return next;
+      const next: State = { ...state, lastError: { ...frame.data } };
+      return ref ? refuse(next, ref, frame.data.message || frame.data.code) : next;
     }
     case 'message_delta': {
       const { chat_id, message_id, offset, text } = frame.data;
@@ -488,6 +504,27 @@ export function reduce(state: State, action: Action): State {
           : action.chatKey;
       return { ...state, activeChat: key };
     }
+    case 'draft/scoped': {
+      if (!isDraft(action.chatKey) || state.drafts[action.chatKey]) {
+        return state;
+      }
+      const draftScopes = { ...state.draftScopes };
+      if (action.scope && !isWholeLibrary(action.scope)) {
+        draftScopes[action.chatKey] = action.scope;
+      } else {
+        delete draftScopes[action.chatKey];
+      }
+      return { ...state, draftScopes };
+    }
+    case 'draft/created': {
+      const { chatKey, chat } = action;
+      // Newer than any chat list asked for before the POST, which must not drop it.
+      return heardOf(resolveDraft(upsertChat(state, chat), chatKey, chat.id), chat.id);
+    }
+    case 'draft/failed':
+      return state.outbox
+        .filter(e => e.chatKey === action.chatKey)
+        .reduce((next, e) => refuse(next, e.id, action.reason), state);
     case 'send': {
       const chatKey = state.drafts[action.chatKey] ?? action.chatKey;
       const local: Message = {
@@ -569,7 +606,8 @@ export function reduce(state: State, action: Action): State {
  * Each is sent once per connection; after a reconnect every entry the server has not
  * echoed is sent again (the server de-duplicates by id, so this cannot store it twice).
  * Only the first message of a chat the server has not created yet may go: the ones after
- * it wait for its echo, which names the chat they belong to.
+ * it wait for its echo, which names the chat they belong to. A draft limited to part of the
+ * library sends nothing until `POST chats` has created its chat (see `draftsToCreate`).
  */
 export function dueMessages(state: State): OutboxEntry[] {
   if (state.connection !== 'connected') {
@@ -578,6 +616,9 @@ export function dueMessages(state: State): OutboxEntry[] {
   const due: OutboxEntry[] = [];
   const draftsSeen = new Set<string>();
   for (const entry of state.outbox) {
+    if (state.draftScopes[entry.chatKey]) {
+      continue;
+    }
     if (isDraft(entry.chatKey)) {
       if (draftsSeen.has(entry.chatKey)) {
         continue;
@@ -589,6 +630,24 @@ export function dueMessages(state: State): OutboxEntry[] {
     }
   }
   return due;
+}
+
+/**
+ * The first queued message of each draft whose chat must be created, with its scope, before
+ * the message can go; its text gives the chat its title.
+ */
+export function draftsToCreate(state: State): OutboxEntry[] {
+  if (state.connection !== 'connected') {
+    return [];
+  }
+  const seen = new Set<string>();
+  return state.outbox.filter(e => {
+    if (!state.draftScopes[e.chatKey] || seen.has(e.chatKey)) {
+      return false;
+    }
+    seen.add(e.chatKey);
+    return true;
+  });
 }
 
 export function messagesOf(state: State, chatKey: string | null): LocalMessage[] {

@@ -1,5 +1,12 @@
 import { backoffDelay } from '../backoff';
-import { citationLabel, citationTitle, kindOf, pdfFragment, safeFileName } from '../format';
+import {
+  chatTitle,
+  citationLabel,
+  citationTitle,
+  kindOf,
+  pdfFragment,
+  safeFileName
+} from '../format';
 
 const citation = {
   document_id: 'd',
@@ -19,6 +26,19 @@ describe('citation chips', () => {
   it('shows the score in the tooltip only when asked', () => {
     expect(citationTitle(citation, false)).not.toContain('score');
     expect(citationTitle(citation, true)).toContain('score 0.877');
+  });
+});
+
+describe('chat titles', () => {
+  it('names a chat by its first question, on one line, as the server does', () => {
+    expect(chatTitle('  What is\n  entropy?\t')).toBe('What is entropy?');
+  });
+
+  it('shortens a long question to 60 characters, ending with an ellipsis', () => {
+    const title = chatTitle(`${'a'.repeat(58)} and more words`);
+    expect(title).toBe(`${'a'.repeat(58)}\u2026`);
+    expect(chatTitle('b'.repeat(60))).toBe('b'.repeat(60));
+    expect(Array.from(chatTitle('\u{1F600}'.repeat(80)))).toHaveLength(60);
   });
 });
 

@@ -92,7 +92,8 @@ export function ChatView(props: IChatViewProps): JSX.Element {
         )}
       </div>
       <ChatScopeBar
-        chat={!draft && chat ? chat : null}
+        scope={(draft ? state.draftScopes[chatKey] : chat?.scope) ?? null}
+        disabled={!draft && !chat}
         documents={state.documents}
         onSave={scope => services.model.setChatScope(chatKey, scope)}
       />

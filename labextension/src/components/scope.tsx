@@ -1,11 +1,11 @@
 /**
  * What an open chat draws on: a compact label in the chat's header ("Whole library", a
- * folder, the chosen documents) and, behind it, an editor to change it (`PATCH chats/{id}`).
- * Document names and paths are rendered as text, never as HTML.
+ * folder, the chosen documents) and, behind it, an editor to change it (`PATCH chats/{id}`;
+ * a new chat is created with it). Document names and paths are rendered as text, never as HTML.
  */
 import * as React from 'react';
 
-import type { Chat, ChatScope, Document } from '../protocol';
+import type { ChatScope, Document } from '../protocol';
 import {
   describeScope,
   libraryFolders,
@@ -16,37 +16,36 @@ import {
 } from '../scope';
 
 export interface IScopeProps {
-  /** `null` for a new chat the server has not created yet: its scope cannot be set yet. */
-  chat: Chat | null;
+  /** `null`: the whole library. */
+  scope: ChatScope | null;
+  /** The chat is not known here yet (the chat list is loading): nothing to change. */
+  disabled: boolean;
   documents: Document[];
   /** Save a scope; resolves to whether it was saved (a failure shows as a notice). */
   onSave: (scope: ChatScope | null) => Promise<boolean>;
 }
 
 export function ChatScopeBar(props: IScopeProps): JSX.Element {
-  const { chat, documents, onSave } = props;
+  const { scope, disabled, documents, onSave } = props;
   const [editing, setEditing] = React.useState(false);
-  const text = describeScope(chat?.scope, documents);
-  const title = chat
-    ? `Draws on: ${text}. Click to change.`
-    : `Draws on: ${text}. Ask a first question to create the chat, then you can limit it.`;
+  const text = describeScope(scope, documents);
   return (
     <div className="jp-StudyMate-scope">
       <button
         type="button"
         className="jp-StudyMate-scopeButton"
-        title={title}
+        title={disabled ? `Draws on: ${text}.` : `Draws on: ${text}. Click to change.`}
         aria-label={`Draws on: ${text}. Change what this chat draws on`}
         aria-expanded={editing}
-        disabled={!chat}
+        disabled={disabled}
         onClick={() => setEditing(!editing)}
       >
         <span className="jp-StudyMate-scopeCaption">Draws on</span>
         <span className="jp-StudyMate-scopeLabel">{text}</span>
       </button>
-      {editing && chat && (
+      {editing && !disabled && (
         <ScopeEditor
-          scope={chat.scope ?? null}
+          scope={scope}
           documents={documents}
           onCancel={() => setEditing(false)}
           onSave={async scope => {
