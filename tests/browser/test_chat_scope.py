@@ -1,9 +1,10 @@
 """Limiting a chat to part of the library from the panel: the chat header says what the chat
-draws on, a folder is chosen there, and the answers cite only that folder. The default
-offline assistant answers."""
+draws on, a folder is chosen there (in a new chat too, before its first question), and the
+answers cite only that folder. The default offline assistant answers."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from labpage import (
@@ -107,6 +108,41 @@ def test_a_chat_can_be_limited_to_chosen_documents(page: Any, lab: ServerProcess
     chips = cited_after_asking(page, 3)
     assert chips, "the answer cites nothing"
     assert all("printing.md" in chip for chip in chips), chips
+
+
+def test_a_new_chat_can_be_limited_to_a_folder_before_its_first_question(
+    page: Any, lab: ServerProcess
+) -> None:
+    chats_before = api_call(lab, "GET", "studymate/api/chats")["chats"]
+    panel(page).get_by_role("button", name="All chats").click()
+    panel(page).get_by_role("button", name="New chat").click()
+    scope_button = panel(page).get_by_role("button", name="Draws on: Whole library")
+    expect(scope_button).to_have_attribute("title", "Draws on: Whole library. Click to change.")
+    scope_button.click()
+    editor = panel(page).get_by_role("form", name="What this chat draws on")
+    editor.get_by_role("radio", name="Folder").check()
+    editor.get_by_role("combobox", name="Folder").select_option("physics")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor).to_have_count(0)
+    scope_label = panel(page).locator(".jp-StudyMate-scopeLabel")
+    expect(scope_label).to_have_text("Folder: physics")
+    shot(page, "new-chat-scope-folder")
+    # Nothing is created on the server until the first question.
+    chat_view = panel(page).locator(".jp-StudyMate-chat")
+    expect(chat_view).to_have_attribute("data-chat-id", re.compile("^draft:"))
+    assert api_call(lab, "GET", "studymate/api/chats")["chats"] == chats_before
+
+    chips = cited_after_asking(page, 1)
+    assert chips, "the scoped answer cites nothing"
+    assert all("thermodynamics.md" in chip for chip in chips), chips
+    expect(scope_label).to_have_text("Folder: physics")
+    chat_id = chat_view.get_attribute("data-chat-id")
+    assert chat_id is not None
+    assert not chat_id.startswith("draft:"), chat_id
+    chat = api_call(lab, "GET", f"studymate/api/chats/{chat_id}")
+    assert chat["scope"] == {"folder": "physics", "document_ids": None}
+    assert chat["title"] == QUESTION
+    assert len(api_call(lab, "GET", "studymate/api/chats")["chats"]) == len(chats_before) + 1
 
 
 def test_the_panel_raised_no_uncaught_errors() -> None:
