@@ -215,6 +215,15 @@ class ChatScope(TypedDict, total=False):
     document_ids: list[str] | None
 
 
+TITLE_LENGTH = 60
+
+
+def title_from(content: str) -> str:
+    """A chat's first title: the first line of its first message, shortened."""
+    line = " ".join(content.strip().split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
 class ScopeBody(BaseModel):
     """A ChatScope as `POST chats` and `PATCH chats/{id}` take it (validated)."""
 

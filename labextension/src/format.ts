@@ -22,7 +22,7 @@ const TITLE_LENGTH = 60;
 
 /**
  * The title a chat gets from its first message, as the server gives it when that message
- * creates the chat (`title_from` in `store/chats.py`): a chat the panel creates first, to
+ * creates the chat (`title_from` in `protocol.py`): a chat the panel creates first, to
  * limit it, is named the same way.
  */
 export function chatTitle(content: string): string {

@@ -34,6 +34,7 @@ from .types import (
     ConnectionState,
     Document,
     ErrorData,
+    LibraryEventData,
     LoadMessagesFrame,
     Me,
     Message,
@@ -113,6 +114,7 @@ class StudyMateClient:
         self.on_chat_created: Signal[ChatEventData] = Signal("chat_created")
         self.on_chat_updated: Signal[ChatEventData] = Signal("chat_updated")
         self.on_chat_deleted: Signal[ChatEventData] = Signal("chat_deleted")
+        self.on_library: Signal[LibraryEventData] = Signal("library")
         self.on_error: Signal[StudyMateError] = Signal("error")
 
         self.user_id: str | None = None
@@ -666,6 +668,8 @@ class StudyMateClient:
             self.on_chat_updated.emit(cast(ChatEventData, data))
         elif kind == "chat_deleted":
             self._on_chat_deleted(cast(ChatEventData, data))
+        elif kind == "library":
+            self.on_library.emit(cast(LibraryEventData, data))
         elif kind == "error":
             self._on_error_frame(cast(ErrorData, data))
         else:

@@ -31,6 +31,7 @@ __all__ = [
     "ConnectionState",
     "Document",
     "ErrorCode",
+    "LibraryEventData",
     "Me",
     "Message",
     "MessageStatus",
@@ -136,6 +137,14 @@ class AuthOkData(TypedDict):
 class AuthOkFrame(TypedDict):
     type: Literal["auth_ok"]
     data: AuthOkData
+
+
+class LibraryEventData(TypedDict):
+    """``library`` (extension): a document's indexing moved on, or it left the library."""
+
+    event: Literal["updated", "removed"]
+    document: NotRequired[Document]
+    document_id: NotRequired[str]
 
 
 class ChatEventData(TypedDict):

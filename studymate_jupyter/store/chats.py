@@ -15,10 +15,8 @@ from typing import Protocol
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role
+from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, title_from
 from .models import ChatRow, MessageRow
-
-TITLE_LENGTH = 60
 
 
 def now() -> str:
@@ -28,12 +26,6 @@ def now() -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def title_from(content: str) -> str:
-    """A chat's first title: the first line of its first message, shortened."""
-    line = " ".join(content.strip().split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
 class ChatColumns(Protocol):

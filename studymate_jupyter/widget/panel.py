@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..client import ClientThread, StudyMateClient, StudyMateError, pair_replies
+from ..protocol import title_from
 from .backend import Backend, open_backend
 from .citations import open_in_lab, preview_body, preview_link, preview_title
 from .render import escape
+from .scope import scope_of
 from .screen import NEW_CHAT, Screen
 from .views import MessageView
 
 if TYPE_CHECKING:
-    from ..client.types import ConnectionState, TypingEventData
-    from ..protocol import Citation, Document, Message, Passage
+    from ..client.types import ConnectionState, LibraryEventData, TypingEventData
+    from ..protocol import ChatScope, Citation, Document, Message, Passage
 
 T = TypeVar("T")
 log = logging.getLogger("studymate_jupyter.widget")
@@ -90,6 +92,17 @@ class ChatPanel(Screen):
         return self._backend.client.chat_id if self._backend else None
 
     @property
+    def scope(self) -> ChatScope | None:
+        """What the open chat draws on (``None``: the whole library); for a new chat, what it
+        will draw on once its first question creates it."""
+        with self._lock:
+            chat_id = self.chat_id
+            if chat_id is None:
+                return self._pending_scope
+            chat = next((c for c in self._chats if c["id"] == chat_id), None)
+            return chat.get("scope") if chat else None
+
+    @property
     def connection(self) -> str:
         """``connecting``, ``connected``, ``reconnecting``, ``offline`` or ``in-process``."""
         return self._state
@@ -118,6 +131,12 @@ class ChatPanel(Screen):
         """Show ``chat_id`` with its history (``None``: a new chat)."""
         await self._run(self._open_chat(chat_id) if chat_id else self._new_chat())
         return self.messages
+
+    async def set_scope(self, scope: ChatScope | None) -> None:
+        """Limit the open chat to a folder or chosen documents (``None``: the whole library),
+        as the "Draws on" dropdown does: ``{"folder": "physics"}`` or
+        ``{"document_ids": [...]}``. A new chat is created with it by its first question."""
+        await self._run(self._set_scope(scope))
 
     async def open_citation(self, citation: Citation, number: int | None = None) -> Passage:
         """Show the cited passage in the preview (and ask JupyterLab to open the file at its
@@ -202,9 +221,11 @@ class ChatPanel(Screen):
         client.on_chat_changed.connect(self._on_chat_changed)
         for signal in (client.on_chat_created, client.on_chat_updated, client.on_chat_deleted):
             signal.connect(lambda _data: self._request_refresh())
+        client.on_library.connect(self._on_library)
         client.on_error.connect(lambda exc: self._show_error(exc.message, None))
         self._set_state(client.state)
         self._request_refresh()
+        self._submit(self._refresh_documents())
 
     async def _wait_connected(self) -> None:
         backend = await self._ready()
@@ -221,6 +242,12 @@ class ChatPanel(Screen):
         client = (await self._ready()).client
         self._clear_error()
         try:
+            if client.chat_id is None and self._pending_scope is not None:
+                # The server creates a chat from its first message with the whole library, so
+                # a limited one is created first, titled as the first message would title it.
+                chat = await client.create_chat(title_from(text), self._pending_scope)
+                self._pending_scope = None
+                await client.open_chat(chat["id"])
             final = await client.post(text)
         except StudyMateError as exc:
             self._show_error(f"Not sent: {exc.message}", text)
@@ -248,6 +275,34 @@ class ChatPanel(Screen):
     async def _new_chat(self) -> None:
         client = (await self._ready()).client
         client.new_chat()
+        self._pending_scope = None
+        self._flush()
+
+    async def _set_scope(self, scope: ChatScope | None) -> None:
+        client = (await self._ready()).client
+        chat_id = client.chat_id
+        if chat_id is None:
+            self._pending_scope = scope
+        else:
+            try:
+                chat = await client.set_scope(chat_id, scope)
+            except StudyMateError as exc:
+                self._show_error(f"Cannot limit this chat: {exc.message}", None)
+                self._flush()  # the dropdown goes back to what the chat draws on
+                raise
+            with self._lock:
+                self._chats = [chat if c["id"] == chat_id else c for c in self._chats]
+        self._flush()
+
+    async def _refresh_documents(self) -> None:
+        client = (await self._ready()).client
+        try:
+            documents = await client.list_documents()
+        except StudyMateError as exc:
+            log.info("cannot list documents: %s", exc)
+            return
+        with self._lock:
+            self._documents = [d for d in documents if d["status"] == "ready"]
         self._flush()
 
     async def _open_chat(self, chat_id: str) -> None:
@@ -334,6 +389,12 @@ class ChatPanel(Screen):
         if self._backend is not None and chat_id == self._backend.client.chat_id:
             self._schedule()
 
+    def _on_library(self, data: LibraryEventData) -> None:
+        document = data.get("document")
+        # Progress frames come many a second; only a change of what can be chosen matters.
+        if document is None or document["status"] in ("ready", "failed"):
+            self._submit(self._refresh_documents())
+
     def _on_chat_changed(self, _chat_id: str | None) -> None:
         with self._lock:
             self._typing = False
@@ -418,6 +479,10 @@ class ChatPanel(Screen):
 
     def _on_new_chat(self) -> None:
         self._submit(self._new_chat())
+
+    def _on_scope(self, change: dict[str, Any]) -> None:
+        if not self._syncing_picker:
+            self._submit(self._set_scope(scope_of(change["new"])))
 
     def _on_stop(self) -> None:
         self._submit(self._stop())

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .render import escape
+from .scope import WHOLE_LIBRARY, describe, scope_options, value_of
 from .views import MessageView, PreviewView, show
 
 if TYPE_CHECKING:
     from ..client.types import Chat
-    from ..protocol import Citation, Message
+    from ..protocol import ChatScope, Citation, Document, Message
 
 _INDICATOR = {
     "connecting": ("#b26a00", "connecting…"),
@@ -35,6 +36,10 @@ class Screen:
         self._lock = threading.RLock()
         self._views: dict[str, MessageView] = {}
         self._chats: list[Chat] = []
+        #: The library's ready documents, which the "Draws on" dropdown offers.
+        self._documents: list[Document] = []
+        #: What a new chat will draw on once its first question creates it.
+        self._pending_scope: ChatScope | None = None
         self._typing = False
         self._streaming = False
         self._retry_text: str | None = None
@@ -52,9 +57,22 @@ class Screen:
             description="New chat", icon="plus", layout=w.Layout(width="auto")
         )
         self.new_chat_button.on_click(lambda _button: self._on_new_chat())
-        self.header = w.HBox(
-            [self.title, self.status, self.picker, self.new_chat_button],
-            layout=w.Layout(align_items="center"),
+        self.scope_picker = w.Dropdown(
+            description="Draws on",
+            options=[("Whole library", WHOLE_LIBRARY)],
+            value=WHOLE_LIBRARY,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="auto", max_width="100%"),
+        )
+        self.scope_picker.observe(self._on_scope, names="value")
+        self.header = w.VBox(
+            [
+                w.HBox(
+                    [self.title, self.status, self.picker, self.new_chat_button],
+                    layout=w.Layout(align_items="center"),
+                ),
+                self.scope_picker,
+            ]
         )
         self.message_list = w.VBox(
             [], layout=w.Layout(max_height="480px", overflow_y="auto", padding="0 4px")
@@ -151,6 +169,8 @@ class Screen:
         options = [("New chat", NEW_CHAT)] + [(c["title"], c["id"]) for c in self._chats]
         if chat_id is not None and chat is None:
             options.append((title, chat_id))
+        scope = chat.get("scope") if chat else self._pending_scope
+        scopes = scope_options(self._documents, scope)
         self._syncing_picker = True
         try:
             if tuple(options) != tuple(self.picker.options):
@@ -158,6 +178,11 @@ class Screen:
             value = chat_id or NEW_CHAT
             if self.picker.value != value:
                 self.picker.value = value
+            if tuple(scopes) != tuple(self.scope_picker.options):
+                self.scope_picker.options = scopes
+            if self.scope_picker.value != value_of(scope):
+                self.scope_picker.value = value_of(scope)
+            self.scope_picker.tooltip = f"This chat draws on: {describe(scope, self._documents)}"
         finally:
             self._syncing_picker = False
 
@@ -180,6 +205,9 @@ class Screen:
         raise NotImplementedError
 
     def _on_new_chat(self) -> None:
+        raise NotImplementedError
+
+    def _on_scope(self, change: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def _send_input(self) -> None:
