@@ -212,12 +212,20 @@ class ServerProcess:
         self.stop()
         raise TimeoutError(f"server did not answer within {timeout} s; see {self.log_path}")
 
-    def get(self, path: str) -> Any:
+    def call(self, method: str, path: str, body: Any = None, timeout: float = 10) -> Any:
+        """Call the server's HTTP API as its owner (the token), as a script or another tab
+        would; the decoded JSON answer (None for an empty one)."""
         request = urllib.request.Request(
-            self.url + path, headers={"Authorization": f"token {self.token}"}
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read() or b"null")
+
+    def get(self, path: str) -> Any:
+        return self.call("GET", path, timeout=5)
 
     def stop(self, timeout: float = 20) -> None:
         """Stop the server the way Ctrl-C does (SIGINT then SIGTERM), killing it if it hangs."""

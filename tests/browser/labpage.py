@@ -4,10 +4,8 @@ and the steps a user takes in the panel (locators, asking, opening files)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +109,3 @@ def text_pdf(pages: list[list[str]]) -> bytes:
 def open_in_file_browser(page: Any, name: str) -> None:
     page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
     page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()
-
-
-def api_call(lab: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the server's API as its owner (the token), as a script or another tab would."""
-    request = urllib.request.Request(
-        f"{lab.url}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
-def api_post(lab: Any, path: str, body: dict[str, Any]) -> Any:
-    """POST JSON to the server as its owner (the token)."""
-    return api_call(lab, "POST", path, body)

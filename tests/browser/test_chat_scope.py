@@ -9,8 +9,6 @@ from typing import Any
 
 from labpage import (
     PAGE_ERRORS,
-    api_call,
-    api_post,
     ask,
     assistant_messages,
     expect,
@@ -58,7 +56,7 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     for path, text in FILES.items():
         (lab.root_dir / path).parent.mkdir(parents=True, exist_ok=True)
         (lab.root_dir / path).write_text(text)
-        api_post(lab, "studymate/api/documents", {"path": path})
+        lab.call("POST", "studymate/api/documents", {"path": path})
     open_panel(page)
     panel(page).get_by_role("tab", name="Library").click()
     expect(panel(page).locator(".jp-StudyMate-document[data-status='ready']")).to_have_count(2)
@@ -84,7 +82,7 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     shot(page, "chat-scope-folder")
 
     chat_id = panel(page).locator(".jp-StudyMate-chat").get_attribute("data-chat-id")
-    chat = api_call(lab, "GET", f"studymate/api/chats/{chat_id}")
+    chat = lab.call("GET", f"studymate/api/chats/{chat_id}")
     assert chat["scope"] == {"folder": "physics", "document_ids": None}
 
     chips = cited_after_asking(page, 2)
@@ -92,7 +90,7 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     assert all("thermodynamics.md" in chip for chip in chips), chips
 
     # Another tab (here: a script) clears the scope: the chat_updated frame updates the header.
-    api_call(lab, "PATCH", f"studymate/api/chats/{chat_id}", {"scope": None})
+    lab.call("PATCH", f"studymate/api/chats/{chat_id}", {"scope": None})
     expect(scope_label).to_have_text("Whole library")
 
 
@@ -113,7 +111,7 @@ def test_a_chat_can_be_limited_to_chosen_documents(page: Any, lab: ServerProcess
 def test_a_new_chat_can_be_limited_to_a_folder_before_its_first_question(
     page: Any, lab: ServerProcess
 ) -> None:
-    chats_before = api_call(lab, "GET", "studymate/api/chats")["chats"]
+    chats_before = lab.call("GET", "studymate/api/chats")["chats"]
     panel(page).get_by_role("button", name="All chats").click()
     panel(page).get_by_role("button", name="New chat").click()
     scope_button = panel(page).get_by_role("button", name="Draws on: Whole library")
@@ -130,7 +128,7 @@ def test_a_new_chat_can_be_limited_to_a_folder_before_its_first_question(
     # Nothing is created on the server until the first question.
     chat_view = panel(page).locator(".jp-StudyMate-chat")
     expect(chat_view).to_have_attribute("data-chat-id", re.compile("^draft:"))
-    assert api_call(lab, "GET", "studymate/api/chats")["chats"] == chats_before
+    assert lab.call("GET", "studymate/api/chats")["chats"] == chats_before
 
     chips = cited_after_asking(page, 1)
     assert chips, "the scoped answer cites nothing"
@@ -139,10 +137,10 @@ def test_a_new_chat_can_be_limited_to_a_folder_before_its_first_question(
     chat_id = chat_view.get_attribute("data-chat-id")
     assert chat_id is not None
     assert not chat_id.startswith("draft:"), chat_id
-    chat = api_call(lab, "GET", f"studymate/api/chats/{chat_id}")
+    chat = lab.call("GET", f"studymate/api/chats/{chat_id}")
     assert chat["scope"] == {"folder": "physics", "document_ids": None}
     assert chat["title"] == QUESTION
-    assert len(api_call(lab, "GET", "studymate/api/chats")["chats"]) == len(chats_before) + 1
+    assert len(lab.call("GET", "studymate/api/chats")["chats"]) == len(chats_before) + 1
 
 
 def test_the_panel_raised_no_uncaught_errors() -> None:

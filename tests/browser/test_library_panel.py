@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from labpage import (
     PAGE_ERRORS,
-    api_post,
     assistant_messages,
     expect,
     open_panel,
@@ -121,7 +120,7 @@ def test_a_notebook_citation_opens_the_notebook_at_the_cited_cell(
     page: Any, lab: ServerProcess
 ) -> None:
     (lab.root_dir / "waves.ipynb").write_text(json.dumps(NOTES))
-    api_post(lab, "studymate/api/documents", {"path": "waves.ipynb"})
+    lab.call("POST", "studymate/api/documents", {"path": "waves.ipynb"})
     panel(page).get_by_role("tab", name="Library").click()
     ready = panel(page).locator(".jp-StudyMate-document[data-status='ready']", has_text="waves")
     expect(ready).to_have_count(1)
@@ -141,7 +140,7 @@ def test_a_hostile_document_name_stays_text(page: Any, lab: ServerProcess) -> No
     (lab.root_dir / HOSTILE_NAME).write_text(
         "# Interference\n\n" + long("Interference adds two waves into one pattern.") + "\n"
     )
-    api_post(lab, "studymate/api/documents", {"path": HOSTILE_NAME})
+    lab.call("POST", "studymate/api/documents", {"path": HOSTILE_NAME})
     panel(page).get_by_role("tab", name="Library").click()
     name = panel(page).locator(".jp-StudyMate-documentName", has_text="onerror")
     expect(name).to_have_text(HOSTILE_NAME)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,17 +21,6 @@ The determinant of a square matrix is zero exactly when the matrix is singular.
 """
 
 
-def call(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{server.url}studymate/api/{path}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
 @pytest.fixture
 def library_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server (default offline assistant) whose library holds one Markdown document."""
@@ -42,9 +28,9 @@ def library_server(tmp_path: Path) -> Iterator[ServerProcess]:
     (server.root_dir / "notes.md").write_text(NOTES, encoding="utf-8")
     server.start()
     try:
-        document = call(server, "POST", "documents", {"path": "notes.md"})
+        document = server.call("POST", "studymate/api/documents", {"path": "notes.md"})
         deadline = time.monotonic() + 60
-        while call(server, "GET", f"documents/{document['id']}")["status"] != "ready":
+        while server.call("GET", f"studymate/api/documents/{document['id']}")["status"] != "ready":
             assert time.monotonic() < deadline, "the document was never indexed"
             time.sleep(0.2)
         yield server

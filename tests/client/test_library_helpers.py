@@ -9,20 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from two_courses import FILES, QUESTION, write_files
 
 from studymate_jupyter.client import StudyMateClient, StudyMateError
 from studymate_jupyter.client.local import LocalClient
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-FILES = {
-    "algebra/eigen.md": "# Eigenvalues\n\n"
-    + "An eigenvalue of a square matrix scales its eigenvector; the speed of computing "
-    "eigenvalues grows with the size of the matrix. " * 4,
-    "physics/light.md": "# Light\n\n"
-    + "Light travels at a finite speed in a vacuum, and its speed is lower in glass. " * 4,
-}
-#: Its words match both files.
-QUESTION = "What about the speed of light and of eigenvalues?"
 
 
 async def ready_library(client: StudyMateClient) -> dict[str, str]:
@@ -49,9 +40,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 async def started(kind: str, tmp_path: Path) -> AsyncIterator[StudyMateClient]:
     """A started client of either kind, over a root holding FILES (not yet added)."""
     server = ServerProcess(tmp_path)
-    for path, text in FILES.items():
-        (server.root_dir / path).parent.mkdir(parents=True, exist_ok=True)
-        (server.root_dir / path).write_text(text, encoding="utf-8")
+    write_files(server.root_dir)
     client: StudyMateClient
     if kind == "server":
         await asyncio.to_thread(server.start)

@@ -5,31 +5,18 @@ assistant answers."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.request
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+from two_courses import FILES, QUESTION, write_files
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.pytest_plugin import ServerProcess, free_port
 from studymate_jupyter.widget.scope import value_of
 
-FILES = {
-    "algebra/eigen.md": "# Eigenvalues\n\n"
-    + "An eigenvalue of a square matrix scales its eigenvector; the speed of computing "
-    "eigenvalues grows with the size of the matrix. " * 4,
-    "physics/light.md": "# Light\n\n"
-    + "Light travels at a finite speed in a vacuum, and its speed is lower in glass. " * 4,
-}
-#: Its words match both files.
-QUESTION = "What about the speed of light and of eigenvalues?"
 PHYSICS = {"folder": "physics", "document_ids": None}
-
-
-def write_files(root: Path) -> None:
-    for path, text in FILES.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text, encoding="utf-8")
 
 
 async def until(predicate: Any, what: str, timeout: float = 20) -> None:
@@ -52,26 +39,25 @@ async def ask(panel: ChatPanel) -> set[str]:
     return {c["path"] for c in reply["citations"]}
 
 
-def rest(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{server.url}studymate/api/{path}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"token {server.token}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
-async def test_a_new_chat_limited_to_a_folder_before_its_first_question_cites_only_it(
-    tmp_path: Path,
-) -> None:
+@contextlib.asynccontextmanager
+async def panel_on_server(tmp_path: Path) -> AsyncIterator[tuple[ChatPanel, ServerProcess]]:
+    """A ready panel on a real server whose root holds FILES (not yet added)."""
     server = ServerProcess(tmp_path)
     write_files(server.root_dir)
     await asyncio.to_thread(server.start)
     panel = ChatPanel(url=server.url, token=server.token)
     try:
         await panel.wait_ready()
+        yield panel, server
+    finally:
+        await asyncio.to_thread(panel.close)
+        await asyncio.to_thread(server.stop)
+
+
+async def test_a_new_chat_limited_to_a_folder_before_its_first_question_cites_only_it(
+    tmp_path: Path,
+) -> None:
+    async with panel_on_server(tmp_path) as (panel, server):
         for path in FILES:
             await panel.add_document(path)
         await choose(panel, "Folder: physics")
@@ -79,38 +65,27 @@ async def test_a_new_chat_limited_to_a_folder_before_its_first_question_cites_on
         assert panel.chat_id is None
 
         assert await ask(panel) == {"physics/light.md"}
-        chat = rest(server, "GET", f"chats/{panel.chat_id}")
+        chat = server.call("GET", f"studymate/api/chats/{panel.chat_id}")
         assert chat["scope"] == PHYSICS
         assert chat["title"] == QUESTION
         assert panel.scope_picker.value == value_of(PHYSICS)
 
         await choose(panel, "Whole library")
         await until(lambda: panel.scope is None, "the chat never went back to the library")
-        assert rest(server, "GET", f"chats/{panel.chat_id}")["scope"] is None
+        assert server.call("GET", f"studymate/api/chats/{panel.chat_id}")["scope"] is None
         assert await ask(panel) == set(FILES)
-    finally:
-        await asyncio.to_thread(panel.close)
-        await asyncio.to_thread(server.stop)
 
 
 async def test_a_scope_chosen_in_another_client_shows_in_the_dropdown(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path)
-    write_files(server.root_dir)
-    await asyncio.to_thread(server.start)
-    panel = ChatPanel(url=server.url, token=server.token)
-    try:
-        await panel.wait_ready()
+    async with panel_on_server(tmp_path) as (panel, server):
         ids = [(await panel.add_document(path))["id"] for path in FILES]
         await panel.send(QUESTION, timeout=30)
         both = {"folder": None, "document_ids": ids}
-        rest(server, "PATCH", f"chats/{panel.chat_id}", {"scope": both})
+        server.call("PATCH", f"studymate/api/chats/{panel.chat_id}", {"scope": both})
         await until(lambda: panel.scope == both, "chat_updated never reached the panel")
         await until(lambda: panel.scope_picker.value == value_of(both), "dropdown not synced")
         assert panel.scope_picker.label == "eigen.md, light.md"
         assert "eigen.md, light.md" in panel.scope_picker.tooltip
-    finally:
-        await asyncio.to_thread(panel.close)
-        await asyncio.to_thread(server.stop)
 
 
 async def test_in_process_a_chat_is_limited_to_a_chosen_document(tmp_path: Path) -> None:
