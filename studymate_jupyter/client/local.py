@@ -33,8 +33,10 @@ T = TypeVar("T")
 IN_PROCESS = ServerInfo(base_url="http://in-process/", token="")
 
 
-def _checked_scope(scope: ChatScope) -> ChatScope:
+def _checked_scope(scope: ChatScope | None) -> ChatScope | None:
     """The scope as the REST API would accept it, or the error it would give."""
+    if scope is None:
+        return None
     try:
         return ScopeBody.model_validate(scope).as_scope()
     except ValidationError:
@@ -142,7 +144,7 @@ class LocalClient(StudyMateClient):
     async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
         local = self._server_side
         name = (title or "").strip() or "New chat"
-        checked = None if scope is None else _checked_scope(scope)
+        checked = _checked_scope(scope)
         return await _service(local.core.chats.create_chat(local.user_id, name, checked))
 
     async def rename_chat(self, chat_id: str, title: str) -> Chat:
@@ -151,7 +153,7 @@ class LocalClient(StudyMateClient):
 
     async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
         local = self._server_side
-        checked = None if scope is None else _checked_scope(scope)
+        checked = _checked_scope(scope)
         return await _service(
             local.core.chats.update_chat(
                 local.user_id, chat_id, scope=checked, clear_scope=checked is None
