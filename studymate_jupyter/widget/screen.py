@@ -40,6 +40,9 @@ class Screen:
         self._documents: list[Document] = []
         #: What a new chat will draw on once its first question creates it.
         self._pending_scope: ChatScope | None = None
+        #: What the "Draws on" dropdown was last drawn from: the header is redrawn many times a
+        #: second while a reply streams, and its options only change with these.
+        self._scope_drawn: tuple[list[Document], str] | None = None
         self._typing = False
         self._streaming = False
         self._retry_text: str | None = None
@@ -170,7 +173,6 @@ class Screen:
         if chat_id is not None and chat is None:
             options.append((title, chat_id))
         scope = chat.get("scope") if chat else self._pending_scope
-        scopes = scope_options(self._documents, scope)
         self._syncing_picker = True
         try:
             if tuple(options) != tuple(self.picker.options):
@@ -178,13 +180,22 @@ class Screen:
             value = chat_id or NEW_CHAT
             if self.picker.value != value:
                 self.picker.value = value
-            if tuple(scopes) != tuple(self.scope_picker.options):
-                self.scope_picker.options = scopes
-            if self.scope_picker.value != value_of(scope):
-                self.scope_picker.value = value_of(scope)
-            self.scope_picker.tooltip = f"This chat draws on: {describe(scope, self._documents)}"
+            self._render_scope(scope)
         finally:
             self._syncing_picker = False
+
+    def _render_scope(self, scope: ChatScope | None) -> None:
+        value = value_of(scope)
+        drawn = self._scope_drawn
+        if drawn is None or drawn[0] is not self._documents or drawn[1] != value:
+            self._scope_drawn = (self._documents, value)
+            options = scope_options(self._documents, scope)
+            if tuple(options) != tuple(self.scope_picker.options):
+                self.scope_picker.options = options
+            self.scope_picker.tooltip = f"This chat draws on: {describe(scope, self._documents)}"
+        # Always: a choice the server refused must go back to what the chat draws on.
+        if self.scope_picker.value != value:
+            self.scope_picker.value = value
 
     def _show_error(self, text: str, retry_text: str | None) -> None:
         with self._lock:
