@@ -165,3 +165,40 @@ async def test_a_client_that_asks_for_deltas_gets_only_new_text(chat_ws):
     assert deltas[-1]["status"] == "complete"
     assert deltas[-1]["citations"] == []
     assert len(deltas) > 2
+
+
+async def test_a_page_read_before_a_reply_was_stored_never_shows_it_streaming_after_its_end(
+    chat_ws, jp_serverapp
+):
+    """A history page is read on a database thread while the reply may end: answered after
+    the reply's final frame, it must not send the client back to a streaming reply that will
+    never grow again (a reconnecting client would wait for it forever)."""
+    db = jp_serverapp.extension_manager.extension_points["studymate"].app.services.chats.db
+    ws = await chat_ws()
+    await ws.send("message", {"message": {"id": "q", "role": "user", "content": "go"}})
+    frames = await ws.recv_until(
+        lambda f: f["type"] == "message" and f["data"]["message"]["role"] == "assistant"
+    )
+    chat_id = frames[0]["data"]["chat_id"]
+
+    ended = asyncio.Event()
+    read = db.read
+
+    async def read_then_wait_for_the_end(fn):
+        # The page is read now, mid-reply, and answered only once the reply has ended.
+        result = await read(fn)
+        db.read = read
+        await ended.wait()
+        return result
+
+    db.read = read_then_wait_for_the_end
+    other = await chat_ws()
+    await other.send("load_messages", {"chat_id": chat_id})
+    final = replies_in(await ws.recv_until(is_final_reply))[-1]
+    assert final["status"] == "complete"
+    ended.set()
+
+    page = (await other.recv_until(lambda f: f["type"] == "messages"))[-1]
+    stored = page["data"]["messages"][-1]
+    assert (stored["id"], stored["status"]) == (final["id"], "complete")
+    assert stored["content"] == "".join(PIECES)

@@ -67,6 +67,8 @@ class Replies:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[None]] = {}
         self.live: dict[str, LiveReply] = {}
+        # Replies that have ended, by chat, while their final state is being stored.
+        self._ending: dict[str, Message] = {}
 
     def enqueue(self, user_id: str, question: Message) -> None:
         """Answer a stored user message after the replies already queued for its chat."""
@@ -137,12 +139,32 @@ class Replies:
         peer.send(self._typing_frame(chat_id, True))
         peer.send(self._message_frame(live, live.snapshot()))
 
-    def overlay(self, chat_id: str, messages: list[Message]) -> list[Message]:
-        """Replace the stored placeholder of a streaming reply with its live state."""
+    async def overlay(self, user_id: str, chat_id: str, messages: list[Message]) -> list[Message]:
+        """Messages read from the store, with every reply among them as it stands now.
+
+        The read ran on a database thread while replies went on, so a reply it found
+        streaming is now live (its live state), ending (its final state, being stored) or
+        stored (read again). Sent after that reply's final frame, a stale "streaming" copy
+        would leave a client waiting for a reply that will never grow.
+        """
+        stored: dict[str, Message] = {}
+        while stale := [
+            m["id"]
+            for m in messages
+            if m["status"] == "streaming" and m["id"] not in stored and not self._now(chat_id, m)
+        ]:
+            # Ended and stored since the read: a read started now sees the final state.
+            stored |= await self.db.read(lambda s: repo.messages_by_id(s, user_id, stale))
+        # No await from here on: what is sent is what is true now.
+        return [self._now(chat_id, m) or stored.get(m["id"], m) for m in messages]
+
+    def _now(self, chat_id: str, message: Message) -> Message | None:
+        """A reply's state while it is live or ending; None once it is stored (or not one)."""
         live = self.live.get(chat_id)
-        if live is None:
-            return messages
-        return [live.snapshot() if m["id"] == live.message["id"] else m for m in messages]
+        if live is not None and live.message["id"] == message["id"]:
+            return live.snapshot()
+        ending = self._ending.get(chat_id)
+        return ending if ending is not None and ending["id"] == message["id"] else None
 
     # ---- one reply ---------------------------------------------------------------------------
 
@@ -187,10 +209,15 @@ class Replies:
             if live.flush_timer is not None:
                 live.flush_timer.cancel()
             self.live.pop(chat_id, None)
-        await self._finish(chat_id, live, status)
+            final: Message = {**live.snapshot(), "status": status}
+            self._ending[chat_id] = final
+        try:
+            await self._finish(chat_id, live, final)
+        finally:
+            self._ending.pop(chat_id, None)
 
-    async def _finish(self, chat_id: str, live: LiveReply, status: MessageStatus) -> None:
-        final: Message = {**live.snapshot(), "status": status}
+    async def _finish(self, chat_id: str, live: LiveReply, final: Message) -> None:
+        status = final["status"]
         if live.end_reason == "deleted":
             return
         citations: list[Citation] = final["citations"]

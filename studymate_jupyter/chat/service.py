@@ -120,7 +120,8 @@ class ChatService:
         page = await self.db.read(lambda s: repo.load_messages(s, user_id, chat_id, before, limit))
         if page is None:
             raise ProtocolError("not_found", "no such chat or message")
-        return repo.Page(self.replies.overlay(chat_id, page.messages), page.has_more)
+        messages = await self.replies.overlay(user_id, chat_id, page.messages)
+        return repo.Page(messages, page.has_more)
 
     async def export(self, user_id: str, chat_id: str, fmt: str) -> Exported:
         """The chat and its whole conversation as a document (``EXPORTERS``' formats)."""
@@ -134,7 +135,7 @@ class ChatService:
         messages = await self.db.read(lambda s: repo.all_messages(s, user_id, chat_id))
         if messages is None:
             raise ProtocolError("not_found", "no such chat")
-        return self.replies.overlay(chat_id, messages)
+        return await self.replies.overlay(user_id, chat_id, messages)
 
     # ---- live --------------------------------------------------------------------------------
 

@@ -343,6 +343,14 @@ def load_messages(
     return Page([message_dict(row) for row in reversed(rows[:limit])], has_more)
 
 
+def messages_by_id(session: Session, user_id: str, ids: list[str]) -> dict[str, Message]:
+    """The user's messages with these ids, by id (those that exist)."""
+    rows = session.scalars(
+        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id.in_(ids))
+    )
+    return {row.id: message_dict(row) for row in rows}
+
+
 def all_messages(session: Session, user_id: str, chat_id: str) -> list[Message] | None:
     """A whole chat, oldest first (for export)."""
     if _owned_chat(session, user_id, chat_id) is None:
