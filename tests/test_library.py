@@ -295,6 +295,23 @@ async def test_paths_outside_the_root_hidden_or_odd_are_refused(api, jp_root_dir
     assert (await api("documents"))["documents"] == []
 
 
+async def test_an_absolute_path_inside_the_root_is_added_as_its_relative_path(api, jp_root_dir):
+    # What a kernel sends: it knows its notebook's absolute path, not the server's root.
+    (jp_root_dir / "course").mkdir()
+    (jp_root_dir / "course" / "notes.md").write_text("# Notes\n\nEigenvalues scale vectors.")
+    document = await add(api, str(jp_root_dir / "course" / "notes.md"))
+    assert document["path"] == "course/notes.md"
+    assert document["status"] == "ready"
+    # Under the root only until ".." is followed: refused, and nothing is added.
+    (jp_root_dir.parent / "secret.md").write_text("# Secret")
+    escape = f"{jp_root_dir}/course/../../secret.md"
+    assert await error_of(api("documents", method="POST", body={"path": escape})) == (
+        403,
+        "forbidden",
+    )
+    assert [d["path"] for d in (await api("documents"))["documents"]] == ["course/notes.md"]
+
+
 async def test_a_chat_limited_to_a_folder_draws_only_on_it(api, chat_ws, jp_root_dir, biology_pdf):
     (jp_root_dir / "physics").mkdir()
     (jp_root_dir / "physics" / "light.md").write_text(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -76,7 +78,7 @@ class LibraryService:
         """(normalized relative path, real file) for a path the user gave, or ProtocolError."""
         if not relative.strip() or "\x00" in relative:
             raise ProtocolError("bad_request", "path is empty")
-        rel = PurePosixPath(relative.replace("\\", "/"))
+        rel = self._under_root(PurePosixPath(relative.replace("\\", "/")))
         if rel.is_absolute() or ".." in rel.parts:
             raise ProtocolError("forbidden", "path must stay inside the server's root directory")
         if any(part.startswith(".") for part in rel.parts):
@@ -94,6 +96,16 @@ class LibraryService:
         if not real.is_file():
             raise ProtocolError("bad_request", "not a file")
         return rel.as_posix(), real
+
+    def _under_root(self, path: PurePosixPath) -> PurePosixPath:
+        """An absolute path inside the root as a relative one (a kernel knows its notebook's
+        absolute path, not the root's); any other path as it is, for the checks to judge."""
+        if not path.is_absolute():
+            return path
+        for candidate in (Path(path), Path(os.path.realpath(path))):
+            with contextlib.suppress(ValueError):
+                return PurePosixPath(candidate.relative_to(self.root).as_posix())
+        return path
 
     # ---- documents ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import logging
+import os
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -144,9 +145,10 @@ class ChatPanel(Screen):
         return await self._run(self._open_citation(number or 1, citation))
 
     async def add_document(self, path: str, *, timeout: float = 120.0) -> Document:
-        """Add a file (relative to the server's root) to the library and wait until it is
-        indexed; raises StudyMateError if it cannot be."""
-        return await self._run(self._add_document(path), timeout)
+        """Add a file to the library and wait until it is indexed; raises StudyMateError if it
+        cannot be. A relative path names a file next to this notebook (the kernel's working
+        directory) if there is one, else under the server's root directory."""
+        return await self._run(self._add_document(beside_notebook(path)), timeout)
 
     async def wait_ready(self, timeout: float | None = 30.0) -> None:
         """Wait until the panel has chosen its server (or in-process mode) and connected."""
@@ -498,6 +500,16 @@ class ChatPanel(Screen):
             self._submit(self._new_chat())
         else:
             self._submit(self._open_chat(value))
+
+
+def beside_notebook(path: str) -> str:
+    """``path`` made absolute when it names a file in the working directory: Jupyter starts a
+    notebook's kernel in the notebook's folder, which may be anywhere under the server's root,
+    and the server takes an absolute path inside its root as well as a relative one."""
+    here = Path(path).expanduser()
+    if not here.is_absolute() and here.is_file():
+        return os.path.abspath(here)
+    return path
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:

@@ -19,10 +19,11 @@ def test_the_getting_started_notebook_runs_and_keeps_the_cited_answer(
     for name in ("getting-started.ipynb", "sample-notes.md"):
         shutil.copy(NOTEBOOKS / name, root / name)
     # What the kernel learns from its environment: the server (as the client's discovery
-    # honours it) and, as jupyter-server tells kernels, the notebook's path under the root.
+    # honours it) and, as jupyter-server tells kernels, the notebook's absolute path. The
+    # notebook as JupyterLab runs it is tests/browser/test_notebook_in_lab.py.
     monkeypatch.setenv("STUDYMATE_URL", studymate_server.url)
     monkeypatch.setenv("STUDYMATE_TOKEN", studymate_server.token)
-    monkeypatch.setenv("JPY_SESSION_NAME", "getting-started.ipynb")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(root / "getting-started.ipynb"))
 
     nb = nbformat.read(root / "getting-started.ipynb", as_version=4)
     client = NotebookClient(
