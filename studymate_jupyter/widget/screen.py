@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from .question import QuestionBox
 from .render import escape
 from .scope import WHOLE_LIBRARY, describe, scope_options, value_of
 from .views import MessageView, PreviewView, show
@@ -87,13 +88,11 @@ class Screen:
         )
         self.retry_button.on_click(lambda _button: self._retry())
         self.error_bar = w.HBox([self.error, self.retry_button], layout=w.Layout(display="none"))
-        # Enter inserts a newline: no stock widget sends on Enter without also sending on blur
-        # (Text.on_submit is deprecated), and questions may span lines.
-        self.input = w.Textarea(
-            placeholder="Ask about your course material…",
-            rows=2,
+        self.input = QuestionBox(
+            placeholder="Ask about your course material… (Enter sends, Shift+Enter: new line)",
             layout=w.Layout(flex="1 1 auto", width="auto"),
         )
+        self.input.on_submit(lambda _text: self._send_input())
         self.send_button = w.Button(
             description="Send",
             icon="paper-plane",
