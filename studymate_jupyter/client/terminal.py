@@ -1,7 +1,7 @@
 """``studymate chat``: the chat in a terminal, on top of :class:`StudyMateClient`.
 
-Lines read from stdin are sent; replies stream to stdout as they grow, then their
-citations as ``[n] file p.X–Y``. Status notes go to stderr so stdout stays the transcript.
+Lines read from stdin are sent; lines starting with ``/`` are commands (:data:`HELP`).
+Replies stream as text (:mod:`.terminal_plain`).
 """
 
 from __future__ import annotations
@@ -10,24 +10,29 @@ import argparse
 import asyncio
 import contextlib
 import sys
-import threading
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from .client import StudyMateClient
 from .discovery import ServerNotFound
 from .errors import StudyMateError
-from .formatting import format_citations, new_suffix
-from .types import FINAL_STATUSES, ConnectionState, Message
+from .terminal_input import piped_lines
+from .terminal_plain import PlainView
+from .terminal_view import ChatRow, TerminalView
+from .types import FINAL_STATUSES, Chat, ConnectionState, Message, TypingEventData
 
 if TYPE_CHECKING:
     from .reply import Reply
 
 HELP = """commands:
   /new         start a new chat (your next message opens it)
-  /chats       list your chats
-  /open ID     switch to chat ID
+  /chats       list your chats, newest first, numbered
+  /open N      switch to chat N of the last /chats list (or /open ID)
   /stop        stop the reply in progress
-  /quit        leave (so does end of input)"""
+  /help        show this list
+  /quit        leave (so does end of input, Ctrl-D)"""
+
+#: ``/open N`` takes a number up to this many digits; anything longer is a chat id.
+MAX_NUMBER_DIGITS = 6
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,165 +55,161 @@ def run(args: argparse.Namespace) -> int:
 
 
 class TerminalChat:
-    """The terminal front end: prints what the client sees, sends what the user types."""
+    """The terminal front end: shows what the client sees, sends what the user types."""
 
-    def __init__(
-        self, client: StudyMateClient, out: TextIO | None = None, err: TextIO | None = None
-    ) -> None:
+    def __init__(self, client: StudyMateClient, view: TerminalView | None = None) -> None:
         self.client = client
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        self._printed: dict[str, str] = {}
+        self.view: TerminalView = view or PlainView(sys.stdout, sys.stderr)
         self._finished: set[str] = set()
         self._seen_users: set[str] = set()
         self._own: set[str] = set()
         self._pending: set[Reply] = set()
-        self._line_open = False
+        self._listing: list[Chat] = []
 
-    # --- output ---------------------------------------------------------------------------
-
-    def _write(self, text: str) -> None:
-        try:
-            self.out.write(text)
-        except UnicodeEncodeError:
-            encoding = getattr(self.out, "encoding", None) or "ascii"
-            self.out.write(text.replace("\u2013", "-").encode(encoding, "replace").decode(encoding))
-        self.out.flush()
-
-    def note(self, text: str) -> None:
-        """A status line on stderr."""
-        self.err.write(f"studymate: {text}\n")
-        self.err.flush()
-
-    def _end_line(self) -> None:
-        if self._line_open:
-            self._write("\n")
-            self._line_open = False
+    # --- what the client sees -------------------------------------------------------------
 
     def show(self, message: Message) -> None:
-        """Print a message, or the part of a streaming reply not printed yet (idempotent)."""
+        """Show a message of the current chat, or the new state of a streaming reply
+        (idempotent: each user message and each finished reply is shown once)."""
         if message.get("chat_id") != self.client.chat_id:
             return
-        if message["role"] == "user":
-            if message["id"] in self._seen_users:
-                return
-            self._seen_users.add(message["id"])
-            if message["id"] not in self._own:
-                self._end_line()
-                self._write(f"you: {message['content']}\n")
-            return
         mid = message["id"]
+        if message["role"] == "user":
+            if mid in self._seen_users:
+                return
+            self._seen_users.add(mid)
+            if mid in self._own:
+                # Typed here: on screen already. Shown again only as history (/open).
+                self._own.discard(mid)
+            else:
+                self.view.user(message)
+            return
         if mid in self._finished:
             return
-        content = message["content"]
-        printed = self._printed.get(mid)
-        if printed is None:
-            self._end_line()
-            self._write("studymate: ")
-            printed = ""
-        suffix = new_suffix(printed, content)
-        if suffix is None:
-            # The reply was rewritten rather than extended: print it again in full.
-            self._write(f"\nstudymate: {content}")
-        elif suffix:
-            self._write(suffix)
-        self._printed[mid] = content
-        self._line_open = True
-        status = message.get("status")
-        if status in FINAL_STATUSES:
+        if message.get("status") in FINAL_STATUSES:
             self._finished.add(mid)
-            self._line_open = False
-            self._write("\n")
-            if status == "stopped":
-                self._write("[stopped]\n")
-            elif status == "error":
-                self._write("[error: the reply failed]\n")
-            for line in format_citations(message.get("citations") or []):
-                self._write(f"{line}\n")
+        self.view.reply(message)
 
     def _show_history(self, chat_id: str) -> None:
         if chat_id == self.client.chat_id:
             for message in self.client.messages:
                 self.show(message)
 
+    def _on_typing(self, data: TypingEventData) -> None:
+        if data.get("chat_id") == self.client.chat_id and data.get("user_id") == "assistant":
+            self.view.typing(bool(data.get("is_typing")))
+
+    def _on_chat_changed(self, _chat_id: str | None) -> None:
+        self._forget_shown()
+        self.view.chat_changed()
+
+    def _forget_shown(self) -> None:
+        """Let a chat opened (again) show its whole history."""
+        self._seen_users.clear()
+        self._finished.clear()
+
     def _on_state(self, state: ConnectionState) -> None:
-        if state != "connecting":
-            self.note(state)
+        self.view.state(state)
 
     def _on_error(self, error: StudyMateError) -> None:
-        self.note(f"error: {error}")
+        self.view.error(f"error: {error}")
 
-    # --- input ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
-        """Lines of stdin fed from a daemon thread (portable, and never blocks the loop)."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-
-        def pump() -> None:
-            for line in sys.stdin:
-                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-        threading.Thread(target=pump, name="studymate-stdin", daemon=True).start()
-        return queue
+    # --- what the user types --------------------------------------------------------------
 
     async def handle(self, line: str) -> bool:
         """Act on one input line; False to quit."""
         text = line.strip()
         if not text:
             return True
+        self.view.typed(line)
         if not text.startswith("/"):
             reply = self.client.post(line)
             self._own.add(reply.message_id)
             self._pending.add(reply)
             reply.done.add_done_callback(lambda _: self._pending.discard(reply))
+            if self.client.state != "connected":
+                self.view.note(f"{self.client.state}: sent when the connection is back")
             return True
         command, _, argument = text.partition(" ")
         if command == "/quit":
             return False
         if command == "/new":
             self.client.new_chat()
-            self.note("new chat: your next message starts it")
+            self.view.note("new chat: your next message starts it")
         elif command == "/chats":
-            for chat in await self.client.list_chats():
-                mark = "*" if chat["id"] == self.client.chat_id else " "
-                count = chat.get("message_count", 0)
-                self._write(f"{mark} {chat['id']}  {chat['title']}  ({count} messages)\n")
-        elif command == "/open" and argument.strip():
-            await self.client.open_chat(argument.strip())
+            await self._list_chats()
+        elif command == "/open":
+            await self._open(argument.strip())
         elif command == "/stop":
             await self.client.stop()
+        elif command == "/help":
+            self.view.help(HELP)
         else:
-            self._write(HELP + "\n")
+            self.view.error(f"unknown command {command}; /help lists the commands")
         return True
 
-    async def main(self) -> int:
-        """Connect, run until /quit or end of input; the exit status."""
+    async def _list_chats(self) -> None:
+        self._listing = await self.client.list_chats()
+        if not self._listing:
+            self.view.note("no chats yet: your first message starts one")
+            return
+        current = self.client.chat_id
+        self.view.chats(
+            [
+                ChatRow(number, chat, chat["id"] == current)
+                for number, chat in enumerate(self._listing, start=1)
+            ]
+        )
+
+    async def _open(self, target: str) -> None:
+        if not target:
+            self.view.error("/open takes a number from /chats, or a chat id")
+            return
+        title = None
+        if target.isdigit() and len(target) <= MAX_NUMBER_DIGITS:
+            listing = self._listing or await self.client.list_chats()
+            number = int(target)
+            if not 1 <= number <= len(listing):
+                self.view.error(f"no chat {number}: /chats lists {len(listing)}")
+                return
+            target, title = listing[number - 1]["id"], listing[number - 1]["title"]
+        # Said first: it heads the history that opening prints.
+        self.view.note(f"chat: {title}" if title else f"chat {target}")
+        self._forget_shown()
+        await self.client.open_chat(target)
+
+    # --- the session ----------------------------------------------------------------------
+
+    def _connect_signals(self) -> None:
         self.client.on_message.connect(self.show)
         self.client.on_history.connect(self._show_history)
         self.client.on_state.connect(self._on_state)
         self.client.on_error.connect(self._on_error)
+        self.client.on_typing.connect(self._on_typing)
+        self.client.on_chat_changed.connect(self._on_chat_changed)
+
+    async def main(self) -> int:
+        """Connect, run until /quit or end of input; the exit status."""
+        self._connect_signals()
         try:
-            await self.client.connect()
-        except (ServerNotFound, StudyMateError, TimeoutError, ValueError) as exc:
-            self.note(str(exc))
-            await self.client.close()
-            return 2
-        self.note(f"connected to {self.client.server.base_url}; /help for commands")
-        lines = self._stdin_lines(asyncio.get_running_loop())
-        try:
+            try:
+                await self.client.connect()
+            except (ServerNotFound, StudyMateError, TimeoutError, ValueError) as exc:
+                self.view.error(str(exc))
+                return 2
+            self.view.note(f"connected to {self.client.server.base_url}; /help for commands")
+            lines = piped_lines(asyncio.get_running_loop())
             while (line := await lines.get()) is not None:
                 try:
                     if not await self.handle(line):
                         return 0
                 except StudyMateError as exc:
-                    self.note(f"error: {exc}")
+                    self.view.error(f"error: {exc}")
             # End of input: let the replies already asked for finish.
             if self._pending:
                 await asyncio.wait([r.done for r in list(self._pending)])
             return 0
         finally:
-            self._end_line()
+            self.view.close()
             with contextlib.suppress(Exception):
                 await self.client.close()

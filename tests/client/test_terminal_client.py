@@ -42,7 +42,8 @@ def test_the_terminal_client_streams_a_cited_answer_and_exits_at_end_of_input(
     listed = studymate(library_server, stdin="/chats\n")
     assert listed.returncode == 0, listed.stderr
     [line] = listed.stdout.splitlines()
-    chat_id = line.split()[0]
+    number, chat_id = line.split()[:2]
+    assert number == "1"
     assert "(2 messages)" in line
 
     # Reopening the chat prints its history, with the citations, then leaves at end of input.
@@ -59,3 +60,28 @@ def test_a_wrong_token_ends_the_terminal_client_with_an_error(
     assert refused.returncode == 2
     assert "forbidden" in refused.stderr
     assert refused.stdout == ""
+
+
+def test_piped_output_has_no_terminal_styling_and_opens_a_listed_chat_by_number(
+    library_server: ServerProcess,
+) -> None:
+    asked = studymate(library_server, stdin="What is a determinant?\n")
+    assert asked.returncode == 0, asked.stderr
+    # Raw Markdown, exactly as the server sent it: a script can store it as it is.
+    assert asked.stdout.startswith("studymate: From your course material:\n\n- ")
+    assert CITATION.search(asked.stdout)
+    assert "\x1b" not in asked.stdout + asked.stderr
+
+    opened = studymate(library_server, stdin="/chats\n/open 1\n/open 7\n/frobnicate\n")
+    assert opened.returncode == 0, opened.stderr
+    assert "you: What is a determinant?\nstudymate: From your course material:" in opened.stdout
+    assert "no chat 7: /chats lists 1" in opened.stderr
+    assert "unknown command /frobnicate; /help lists the commands" in opened.stderr
+    assert "\x1b" not in opened.stdout + opened.stderr
+
+
+def test_help_lists_every_command_on_stdout(library_server: ServerProcess) -> None:
+    helped = studymate(library_server, stdin="/help\n")
+    assert helped.returncode == 0, helped.stderr
+    commands = [line.split()[0] for line in helped.stdout.splitlines()[1:]]
+    assert commands == ["/new", "/chats", "/open", "/stop", "/help", "/quit"]

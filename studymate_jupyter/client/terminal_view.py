@@ -1,0 +1,58 @@
+"""What ``studymate chat`` shows, whatever the output: the interface of its two views.
+
+:class:`~.terminal_plain.PlainView` writes text for pipes and scripts;
+:class:`~.terminal_rich.RichView` renders Markdown in a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .types import Chat, ConnectionState, Message
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """One line of ``/chats``: the number ``/open N`` takes, the chat, whether it is open."""
+
+    number: int
+    chat: Chat
+    current: bool
+
+
+class TerminalView(Protocol):
+    """The terminal client's output. Every method is called on the client's event loop."""
+
+    def typed(self, line: str) -> None:
+        """A line the user has just entered in this terminal (a message or a command)."""
+
+    def user(self, message: Message) -> None:
+        """A user message this terminal did not type: history, or another tab's."""
+
+    def reply(self, message: Message) -> None:
+        """An assistant message: each state while it streams, its final state once."""
+
+    def typing(self, is_typing: bool) -> None:
+        """The assistant started or stopped working on a reply in the current chat."""
+
+    def chat_changed(self) -> None:
+        """Another chat is now the current one: a reply in progress is no longer shown."""
+
+    def state(self, state: ConnectionState) -> None:
+        """The connection moved to ``state``."""
+
+    def note(self, text: str) -> None:
+        """A status line, not part of the conversation."""
+
+    def error(self, text: str) -> None:
+        """Something went wrong that the user should read (``text`` says what)."""
+
+    def chats(self, rows: list[ChatRow]) -> None:
+        """The ``/chats`` listing, newest first."""
+
+    def help(self, text: str) -> None:
+        """The ``/help`` text."""
+
+    def close(self) -> None:
+        """The client is leaving: end the output cleanly."""
