@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from studymate_jupyter.library.query import build_match_query
-from studymate_jupyter.library.retrieval import Bm25Retriever, Hit
+from studymate_jupyter.library.retrieval import Bm25Retriever
+from studymate_jupyter.passages import Hit
 from studymate_jupyter.store.db import Database
 
 from . import loadgen

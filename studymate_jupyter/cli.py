@@ -14,7 +14,7 @@ from collections.abc import Sequence
 #: Modules that each register one subcommand; imported only when the command line is parsed.
 COMMANDS: list[str] = [
     "studymate_jupyter.client.terminal",
-    "studymate_jupyter.library.add_command",
+    "studymate_jupyter.add_command",
 ]
 
 

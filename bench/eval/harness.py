@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from studymate_jupyter.library import parsers
-from studymate_jupyter.library.chunking import Chunk
-from studymate_jupyter.library.parsers import ParsedDocument
 from studymate_jupyter.library.query import build_match_query
-from studymate_jupyter.library.retrieval import HIT_COLUMNS, Hit, Retriever, Scope, hit_from_row
+from studymate_jupyter.library.retrieval import HIT_COLUMNS, Retriever, hit_from_row
 from studymate_jupyter.library.worker import parse_document
+from studymate_jupyter.passages import Chunk, Hit, ParsedDocument, Scope
 from studymate_jupyter.store import library as repo
 from studymate_jupyter.store.db import Database
 

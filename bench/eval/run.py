@@ -43,7 +43,8 @@ from bench.eval.harness import (  # noqa: E402
     parse_manuals,
 )
 from studymate_jupyter.library.chunking import chunk_document  # noqa: E402
-from studymate_jupyter.library.retrieval import Bm25Retriever, Hit, Retriever  # noqa: E402
+from studymate_jupyter.library.retrieval import Bm25Retriever, Retriever  # noqa: E402
+from studymate_jupyter.passages import Hit  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "eval.json"
 TARGETS = {"default": (0.65, 0.90), "hybrid": (0.80, 0.97)}

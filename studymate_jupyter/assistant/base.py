@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..protocol import Citation, Role
 
 if TYPE_CHECKING:
-    from ..library.retrieval import Hit, Scope
+    from ..passages import Scope
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,3 @@ class Assistant(ABC):
 
     async def close(self) -> None:  # noqa: B027  # optional hook, most providers hold nothing
         """Release connections or workers the provider holds."""
-
-
-def citation_of(hit: Hit) -> Citation:
-    """The CitationResponse for a retrieved passage."""
-    return {
-        "document_id": hit.document_id,
-        "chunk_id": hit.chunk_id,
-        "filename": hit.filename,
-        "path": hit.path,
-        "page_start": hit.page_start,
-        "page_end": hit.page_end,
-        "score": hit.score,
-        "anchor": hit.anchor,
-    }

@@ -7,13 +7,14 @@ import re
 from typing import TYPE_CHECKING
 
 from ..library.query import query_terms
-from .base import Answer, Assistant, Question, citation_of
+from ..passages import citation_of
+from .base import Answer, Assistant, Question
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from ..library.retrieval import Hit
     from ..library.service import LibraryService
+    from ..passages import Hit
     from ..protocol import Citation
 
 EMPTY_LIBRARY = (

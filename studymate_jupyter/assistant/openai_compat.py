@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .base import Answer, Assistant, Question, citation_of
+from ..passages import citation_of
+from .base import Answer, Assistant, Question
 
 if TYPE_CHECKING:
     from ..library.service import LibraryService

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..assistant import Assistant, Question, Turn
-from ..library.retrieval import Scope
+from ..passages import Scope
 from ..protocol import Chat, Citation, Message, MessageStatus, encode
 from ..store import chats as repo
 from ..store.db import Database

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from ..export import EXPORTERS, Exported
 from ..protocol import Chat, ChatScope, Message, ProtocolError, encode
 from ..store import chats as repo
 from ..store.db import Database
+from .export import EXPORTERS, Exported
 from .hub import Hub, Peer
 from .replies import Replies
 

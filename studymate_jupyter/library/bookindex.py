@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .parsers import ParsedUnit
+    from ..passages import ParsedUnit
 
 # "term, 12, 15–17" / "term . . . . 12" / "1.2 Section title ........ 7"
 _PAGES = re.compile(

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .parsers import UNIT_SEPARATOR
+from ..passages import UNIT_SEPARATOR, Chunk
 
 if TYPE_CHECKING:
-    from .parsers import ParsedDocument, ParsedUnit
+    from ..passages import ParsedDocument, ParsedUnit
 
 # Short windows are dominated by one topic, and the overlap keeps a sentence that straddles a
 # cut whole in at least one window. On bench/eval (python bench/eval/baseline.py --sweep)
@@ -23,22 +23,6 @@ MIN_WORDS = 30
 MAX_UNITS_PER_CHUNK = 3
 
 _WORD = re.compile(r"\S+")
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A passage: its text, its 1-based page range, offsets into ParsedDocument.text."""
-
-    index: int
-    page_start: int
-    page_end: int
-    char_start: int
-    char_end: int
-    text: str
-    anchor: str | None
-    heading: str
-    # Index terms for the chunk's pages (ParsedUnit.keywords), searched in a column of their own.
-    keywords: str = ""
 
 
 @dataclass(frozen=True, slots=True)

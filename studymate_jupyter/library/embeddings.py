@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, text
 
-from .retrieval import Bm25Retriever, Hit, Retriever, Scope, keep_distinct
+from ..passages import Hit, Scope
+from .retrieval import Bm25Retriever, Retriever, keep_distinct
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from sqlalchemy.orm import Session
 
-    from .chunking import Chunk
+    from ..passages import Chunk
 
     Matrix = NDArray[np.float32]
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Mapping, Sequence
 
-    from .chunking import Chunk
+    from ..passages import Chunk
 
 # Porter stemming lets "plotting" find "plot"; remove_diacritics folds "café" to "cafe".
 TOKENIZER = "porter unicode61 remove_diacritics 2"

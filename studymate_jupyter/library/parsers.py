@@ -6,17 +6,15 @@ import json
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from ..passages import DocumentKind, ParsedDocument, ParsedUnit
 from .bookindex import add_index_keywords
 from .errors import IngestError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
-
-DocumentKind = Literal["pdf", "markdown", "text", "notebook"]
 
 SUFFIX_KINDS: dict[str, DocumentKind] = {
     ".pdf": "pdf",
@@ -33,36 +31,9 @@ SUPPORTED_SUFFIXES = frozenset(SUFFIX_KINDS)
 TEXT_SPAN_WORDS = 300
 # Outputs longer than this are data dumps, not prose a student would ask about.
 MAX_OUTPUT_CHARS = 2000
+
+
 # Joins units in ParsedDocument.text; chunk offsets index into that text.
-UNIT_SEPARATOR = "\n\n"
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedUnit:
-    """One citable unit: a PDF page, a Markdown section, a text span or a notebook cell."""
-
-    page: int
-    text: str
-    anchor: str | None = None
-    heading: str = ""
-    # Topics the document's own index or contents pages give for this page (bookindex.py).
-    keywords: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedDocument:
-    """A parsed file: its kind, its page count and its non-empty units in page order."""
-
-    kind: DocumentKind
-    pages: int
-    units: tuple[ParsedUnit, ...]
-
-    @property
-    def text(self) -> str:
-        """The units' text joined by UNIT_SEPARATOR, the space chunk offsets refer to."""
-        return UNIT_SEPARATOR.join(unit.text for unit in self.units)
-
-
 def kind_for(path: Path) -> DocumentKind:
     """The document kind for a file name, or IngestError if the type is not supported."""
     kind = SUFFIX_KINDS.get(path.suffix.lower())

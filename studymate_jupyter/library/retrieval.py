@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+from ..passages import Hit, Scope
 from . import fts
 from .fts import Located, distinct_places
 from .query import build_match_query, query_terms
@@ -16,32 +16,7 @@ from .query import build_match_query, query_terms
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from .chunking import Chunk
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The part of a user's library a chat draws on; both None means all of it."""
-
-    folder: str | None = None
-    document_ids: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A passage that matched, with where it is and how well it matched (higher is better)."""
-
-    rowid: int
-    chunk_id: str
-    document_id: str
-    filename: str
-    path: str
-    page_start: int
-    page_end: int
-    anchor: str | None
-    heading: str
-    text: str
-    score: float
+    from ..passages import Chunk
 
 
 class Retriever(ABC):

@@ -9,9 +9,9 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ..assistant.base import citation_of
+from ..passages import citation_of
 from ..protocol import Document, DocumentStatus, Passage, ProtocolError, SearchResult, encode
 from ..store import library as repo
 from .chunking import chunk_document
@@ -22,9 +22,9 @@ from .worker import parse_document
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..chat.hub import Hub
+    from ..passages import Hit, Scope
     from ..store.db import Database
-    from .retrieval import Hit, Retriever, Scope
+    from .retrieval import Retriever
 
 log = logging.getLogger("studymate.library")
 
@@ -56,14 +56,26 @@ class Job:
     sha256: str
 
 
+class Notifier(Protocol):
+    """Where the library announces a document's changes: every connection of its owner (the
+    chat hub, in the server)."""
+
+    def to_user(self, user_id: str, frame: str) -> None: ...
+
+
 class LibraryService:
     """Owns ingestion (one document at a time, off the event loop) and search."""
 
     def __init__(
-        self, db: Database, hub: Hub, root_dir: Path, retriever: Retriever, limits: IngestLimits
+        self,
+        db: Database,
+        notifier: Notifier,
+        root_dir: Path,
+        retriever: Retriever,
+        limits: IngestLimits,
     ) -> None:
         self.db = db
-        self.hub = hub
+        self.notifier = notifier
         self.root = root_dir.resolve()
         self.retriever = retriever
         self.limits = limits
@@ -142,7 +154,7 @@ class LibraryService:
 
         if not await self.db.write(remove):
             raise ProtocolError("not_found", "no such document")
-        self.hub.to_user(
+        self.notifier.to_user(
             user_id, encode("library", {"event": "removed", "document_id": document_id})
         )
 
@@ -246,7 +258,9 @@ class LibraryService:
         return document
 
     def _announce(self, user_id: str, document: Document) -> None:
-        self.hub.to_user(user_id, encode("library", {"event": "updated", "document": document}))
+        self.notifier.to_user(
+            user_id, encode("library", {"event": "updated", "document": document})
+        )
 
     async def shutdown(self) -> None:
         if self._worker is not None:

@@ -8,8 +8,9 @@ import multiprocessing
 import sys
 from typing import TYPE_CHECKING
 
+from ..passages import ParsedDocument
 from .errors import IngestError
-from .parsers import ParsedDocument, check_size, kind_for, parse_file
+from .parsers import check_size, kind_for, parse_file
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

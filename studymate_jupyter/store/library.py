@@ -18,7 +18,7 @@ from .models import ChunkRow, DocumentRow
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..library.chunking import Chunk
+    from ..passages import Chunk
     from ..protocol import Document, DocumentStatus, Passage
 
 Change = Literal["new", "changed", "unchanged"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from studymate_jupyter.library.chunking import Chunk
+from studymate_jupyter.passages import Chunk
 from studymate_jupyter.store import library as repo
 
 if TYPE_CHECKING:

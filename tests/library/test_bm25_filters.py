@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from stored import USER, add
 
-from studymate_jupyter.library.retrieval import Bm25Retriever, Scope
+from studymate_jupyter.library.retrieval import Bm25Retriever
+from studymate_jupyter.passages import Scope
 from studymate_jupyter.store.db import Database
 
 if TYPE_CHECKING:

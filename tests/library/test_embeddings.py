@@ -25,7 +25,7 @@ from studymate_jupyter.library.embeddings import (  # noqa: E402
     MiniLmEmbedder,
     model_path,
 )
-from studymate_jupyter.library.retrieval import Scope  # noqa: E402
+from studymate_jupyter.passages import Scope  # noqa: E402
 from studymate_jupyter.store import library as repo  # noqa: E402
 from studymate_jupyter.store.db import Database  # noqa: E402
 

@@ -9,8 +9,9 @@ import pdfs
 
 from studymate_jupyter.library import fts
 from studymate_jupyter.library.bookindex import entry, is_navigation, page_offset
-from studymate_jupyter.library.chunking import Chunk, chunk_document
-from studymate_jupyter.library.parsers import ParsedUnit, parse_file
+from studymate_jupyter.library.chunking import chunk_document
+from studymate_jupyter.library.parsers import parse_file
+from studymate_jupyter.passages import Chunk, ParsedUnit
 
 if TYPE_CHECKING:
     from pathlib import Path

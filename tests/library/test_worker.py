@@ -16,7 +16,7 @@ from studymate_jupyter.library.worker import parse_document
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from studymate_jupyter.library.parsers import ParsedDocument
+    from studymate_jupyter.passages import ParsedDocument
 
 MB = 2**20
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from .protocol import Chat, Citation, Message
+from ..protocol import Chat, Citation, Message
 
 Exporter = Callable[[Chat, list[Message]], tuple[str, str, str]]
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from .parsers import SUPPORTED_SUFFIXES
+from .library.parsers import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
-    from ..protocol import Document
+    from .protocol import Document
 
 POLL_SECONDS = 0.25
 TERMINAL = ("ready", "failed")
@@ -85,9 +85,9 @@ async def add(args: argparse.Namespace) -> int:
 
 
 async def _find_server(args: argparse.Namespace) -> tuple[Any, Path] | None:
-    from ..client.discovery import ServerNotFound, resolve_server
-    from ..client.errors import StudyMateError
-    from ..client.rest import RestClient
+    from .client.discovery import ServerNotFound, resolve_server
+    from .client.errors import StudyMateError
+    from .client.rest import RestClient
 
     try:
         server = await resolve_server(args.url, args.token)
@@ -110,7 +110,7 @@ def _server_root(base_url: str, default: Path) -> Path:
 
 
 async def _add_remote(rest: Any, paths: list[str]) -> int:
-    from ..client.errors import StudyMateError
+    from .client.errors import StudyMateError
 
     documents: dict[str, Document] = {}
     refused: dict[str, str] = {}
@@ -129,8 +129,8 @@ async def _add_remote(rest: Any, paths: list[str]) -> int:
 
 
 async def _add_local(root: Path, paths: list[str]) -> int:
-    from ..local import LocalServer
-    from ..protocol import ProtocolError
+    from .local import LocalServer
+    from .protocol import ProtocolError
 
     server = LocalServer(root)
     user = server.user_id
