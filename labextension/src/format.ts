@@ -1,5 +1,5 @@
 /** Pure text formatting shared by the views (unit-tested). */
-import type { CitationResponse } from './protocol';
+import type { CitationResponse, Document } from './protocol';
 
 /** `p.3` or `p.3–5` (pages are 1-based). */
 export function pageLabel(start: number, end: number): string {
@@ -65,4 +65,18 @@ export function kindOf(path: string): 'pdf' | 'notebook' | 'markdown' | 'text' {
 export function pdfFragment(page?: number | null): string {
   const n = typeof page === 'number' && Number.isFinite(page) && page >= 1 ? Math.floor(page) : 1;
   return `#page=${n}`;
+}
+
+/** A library document's status line: `indexing 40%`, `ready · 3 pages · 12 passages`, … */
+export function documentStatusLine(doc: Document, progress?: number): string {
+  switch (doc.status) {
+    case 'indexing':
+      return progress === undefined ? 'indexing\u2026' : `indexing ${Math.round(progress * 100)}%`;
+    case 'ready':
+      return `ready \u00b7 ${doc.pages} ${doc.pages === 1 ? 'page' : 'pages'} \u00b7 ${doc.chunks} passages`;
+    case 'failed':
+      return 'failed';
+    default:
+      return doc.status;
+  }
 }

@@ -9,35 +9,34 @@ import {
 } from '@jupyterlab/application';
 import { Clipboard, Dialog, ICommandPalette, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { FileDialog, IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Kernel } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 
 import { chatRendermime } from './components/markdown';
+import { isLibraryFile } from './files';
 import { safeFileName } from './format';
 import { studymateIcon } from './icon';
 import { StudyMateModel } from './model';
 import { kindOf, openCitation, pdfFragment, ICitationTarget } from './open';
 import { StudyMatePanel } from './panel';
 import { CitationResponse, isOpenCitationCommMessage } from './protocol';
+import { isDraft } from './reducer';
 import { DEFAULT_SETTINGS, IPanelServices, IStudyMateSettings } from './services';
 
 const PLUGIN_ID = 'studymate-jupyter:plugin';
 /** The comm target notebook widgets open to ask JupyterLab to show a citation. */
 const COMM_TARGET = 'studymate';
-const LIBRARY_EXTENSIONS = ['.pdf', '.md', '.markdown', '.txt', '.ipynb'];
+/** Where the state database keeps the chat the panel shows, to reopen it next time. */
+const STATE_KEY = `${PLUGIN_ID}:panel`;
 
 namespace CommandIDs {
   export const open = 'studymate:open';
   export const addToLibrary = 'studymate:add-to-library';
   export const openCitation = 'studymate:open-citation';
-}
-
-function isLibraryFile(path: string): boolean {
-  const lower = path.toLowerCase();
-  return LIBRARY_EXTENSIONS.some(ext => lower.endsWith(ext));
 }
 
 function readSettings(settings: ISettingRegistry.ISettings | null): IStudyMateSettings {
@@ -73,7 +72,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     INotebookTracker,
     IDocumentManager,
     IFileBrowserFactory,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -83,7 +83,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null,
     docManager: IDocumentManager | null,
     browsers: IFileBrowserFactory | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    stateDB: IStateDB | null
   ) => {
     const model = new StudyMateModel();
     const { commands } = app;
@@ -210,13 +211,48 @@ const plugin: JupyterFrontEndPlugin<void> = {
       prompt: async (title: string, value: string) => {
         const result = await InputDialog.getText({ title, text: value, okLabel: 'Rename' });
         return result.button.accept ? result.value : null;
-      }
+      },
+      pickFiles: docManager
+        ? async () => {
+            const result = await FileDialog.getOpenFiles({
+              manager: docManager,
+              title: 'Add files to the StudyMate library',
+              label: 'PDFs, Markdown, text files and notebooks. Shift- or Ctrl-click for several.',
+              filter: item => (item.type === 'directory' || isLibraryFile(item.path) ? {} : null)
+            });
+            // With nothing selected the dialog answers its folder: that adds nothing.
+            const chosen = result.button.accept ? (result.value ?? []) : [];
+            return chosen.filter(item => item.type !== 'directory').map(item => item.path);
+          }
+        : null
     };
 
     const panel = new StudyMatePanel(services, { ...DEFAULT_SETTINGS });
     app.shell.add(panel, 'right', { rank: 650 });
     restorer?.add(panel, 'studymate-panel');
     model.start();
+
+    if (stateDB) {
+      // Coming back to JupyterLab reopens the chat the user was in (a new chat if none).
+      void stateDB
+        .fetch(STATE_KEY)
+        .then(saved => {
+          const chat = (saved as { chat?: unknown } | undefined)?.chat;
+          if (typeof chat === 'string') {
+            model.restoreChat(chat);
+          }
+        })
+        .catch(reason => console.debug('StudyMate: no saved panel state', reason));
+      let shown = model.state.activeChat;
+      model.changed.connect((_, state) => {
+        if (state.activeChat === shown) {
+          return;
+        }
+        shown = state.activeChat;
+        const chat = shown && !isDraft(shown) ? shown : null;
+        void stateDB.save(STATE_KEY, { chat });
+      });
+    }
 
     if (settingRegistry) {
       settingRegistry
@@ -239,6 +275,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.open, category: 'StudyMate' });
+    // The command palette activates the main area's widget once it has run a command (its
+    // `restore`), which takes the focus out of the panel just opened. Activating the panel
+    // again once that is done (a task later) leaves the keyboard in its message box.
+    commands.commandExecuted.connect((_, executed) => {
+      if (executed.id === CommandIDs.open) {
+        void executed.result.then(() =>
+          window.setTimeout(() => panel.isVisible && panel.activate())
+        );
+      }
+    });
 
     commands.addCommand(CommandIDs.openCitation, {
       label: 'Open a StudyMate citation',
@@ -268,11 +314,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return paths.length > 0 && paths.every(isLibraryFile);
         },
         execute: async () => {
-          const added = [];
-          for (const path of selected().filter(isLibraryFile)) {
-            added.push(await model.addDocument(path));
-          }
-          if (added.some(d => d !== null)) {
+          const added = await model.addDocuments(selected().filter(isLibraryFile));
+          if (added.length) {
             app.shell.activateById(panel.id);
           }
         }

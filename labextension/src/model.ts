@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { StudyMateAPI, StudyMateError } from './api';
 import { ChatConnection } from './connection';
+import { isLibraryFile, LIBRARY_SUFFIXES } from './files';
 import { chatTitle } from './format';
 import type { ChatScope, Chunk, Document, ServerFrame } from './protocol';
 import {
@@ -16,6 +17,7 @@ import {
   draftsToCreate,
   dueMessages,
   initialState,
+  isBlankDraft,
   isDraft,
   messagesOf,
   OutboxEntry,
@@ -37,6 +39,8 @@ export class StudyMateModel implements IDisposable {
       onOpen: () => this._onOpen(),
       onClose: state => this.dispatch({ type: 'connection/closed', state })
     });
+    // The panel opens on a new chat, ready for a question; the chat list is a click away.
+    this.newChat();
   }
 
   readonly api: StudyMateAPI;
@@ -93,6 +97,21 @@ export class StudyMateModel implements IDisposable {
       this.dispatch({ type: 'chats/loaded', chats: await this.api.chats(), since });
     } catch (reason) {
       this._report('Cannot load the chats', reason);
+      return;
+    }
+    this._chatsLoaded = true;
+    this._restore();
+  }
+
+  /**
+   * Reopen the chat the user was in last time, once the chat list has it: only while the
+   * panel still shows the new chat it opened on, untouched. A chat that is gone is forgotten
+   * (the new chat stays).
+   */
+  restoreChat(chatId: string): void {
+    this._restoring = chatId;
+    if (this._chatsLoaded) {
+      this._restore();
     }
   }
 
@@ -263,16 +282,43 @@ export class StudyMateModel implements IDisposable {
     }
   }
 
-  /** Add (or re-index: the server ingests a path again when it is posted again) a file. */
-  async addDocument(path: string): Promise<Document | null> {
+  /**
+   * Add (or re-index: the server ingests a path again when it is posted again) a file.
+   * `added`: the user is adding it now (the panel lists it with its progress until the chat
+   * has a question).
+   */
+  async addDocument(path: string, added = false): Promise<Document | null> {
     try {
       const document = await this.api.addDocument(path);
-      this.dispatch({ type: 'document/upserted', document });
+      this.dispatch({ type: 'document/upserted', document, added });
       return document;
     } catch (reason) {
       this._report(`Cannot add ${path} to the library`, reason);
       return null;
     }
+  }
+
+  /**
+   * Add the files the user chose (a picker, a drop, the file browser's menu), one after the
+   * other; what the library cannot take is named in one notice. Returns those accepted.
+   */
+  async addDocuments(paths: string[]): Promise<Document[]> {
+    const skipped = paths.filter(p => !isLibraryFile(p));
+    if (skipped.length) {
+      const names = skipped.map(p => p.split('/').pop() || p).join(', ');
+      this._notice.emit(
+        `Not added: ${names}. The library takes PDFs, Markdown, text files and notebooks ` +
+          `(${LIBRARY_SUFFIXES.join(' ')}).`
+      );
+    }
+    const accepted: Document[] = [];
+    for (const path of paths.filter(isLibraryFile)) {
+      const document = await this.addDocument(path, true);
+      if (document) {
+        accepted.push(document);
+      }
+    }
+    return accepted;
   }
 
   async removeDocument(documentId: string): Promise<void> {
@@ -379,6 +425,19 @@ export class StudyMateModel implements IDisposable {
     this._flush();
   }
 
+  private _restore(): void {
+    const chatId = this._restoring;
+    this._restoring = null;
+    const active = this._state.activeChat;
+    if (
+      chatId &&
+      isBlankDraft(this._state, active) &&
+      this._state.chats.some(c => c.id === chatId)
+    ) {
+      this.openChat(chatId);
+    }
+  }
+
   private _stopTyping(): void {
     this._clearTypingTimer();
     if (this._typingChat) {
@@ -411,6 +470,9 @@ export class StudyMateModel implements IDisposable {
   private _notice = new Signal<this, string>(this);
   private _connection: ChatConnection;
   private _chunks = new Map<string, Promise<Chunk>>();
+  /** The chat to reopen when the chat list arrives (see `restoreChat`). */
+  private _restoring: string | null = null;
+  private _chatsLoaded = false;
   /** Drafts whose `POST chats` is on its way. */
   private _creating = new Set<string>();
   private _typingChat: string | null = null;

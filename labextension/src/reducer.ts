@@ -58,6 +58,10 @@ export interface State {
    */
   draftScopes: Record<string, ChatScope>;
   documents: Document[];
+  /** Whether `documents` is the server's list (until then, an empty list says nothing). */
+  libraryLoaded: boolean;
+  /** The documents the user added from this panel since it opened, oldest first. */
+  added: string[];
   /** Ingestion progress per document id (0..1) while it is being indexed. */
   progress: Record<string, number>;
   lastError: ErrorInfo | null;
@@ -90,6 +94,8 @@ export function initialState(): State {
     drafts: {},
     draftScopes: {},
     documents: [],
+    libraryLoaded: false,
+    added: [],
     progress: {},
     lastError: null,
     seq: 0,
@@ -114,7 +120,8 @@ export type Action =
   | { type: 'outbox/sent'; ids: string[]; epoch: number }
   | { type: 'retry'; id: string }
   | { type: 'documents/loaded'; documents: Document[] }
-  | { type: 'document/upserted'; document: Document; progress?: number | null }
+  /** `added`: the user added it just now (it joins `State.added`). */
+  | { type: 'document/upserted'; document: Document; progress?: number | null; added?: boolean }
   | { type: 'document/removed'; documentId: string }
   | { type: 'error/dismissed' };
 
@@ -577,16 +584,23 @@ export function reduce(state: State, action: Action): State {
           progress[d.id] = known;
         }
       }
-      return { ...state, documents: action.documents, progress };
+      // `added` keeps ids this list lacks: a list asked for before an add may answer after it.
+      return { ...state, documents: action.documents, libraryLoaded: true, progress };
     }
-    case 'document/upserted':
-      return upsertDocument(state, action.document, action.progress);
+    case 'document/upserted': {
+      const next = upsertDocument(state, action.document, action.progress);
+      const id = action.document.id;
+      return action.added && !next.added.includes(id)
+        ? { ...next, added: [...next.added, id] }
+        : next;
+    }
     case 'document/removed': {
       const progress = { ...state.progress };
       delete progress[action.documentId];
       return {
         ...state,
         documents: state.documents.filter(d => d.id !== action.documentId),
+        added: state.added.filter(id => id !== action.documentId),
         progress
       };
     }
@@ -671,4 +685,29 @@ export function typingIn(state: State, chatKey: string | null): string[] {
   }
   const who = state.typing[state.drafts[chatKey] ?? chatKey] ?? {};
   return Object.keys(who).filter(k => who[k]);
+}
+
+/**
+ * Whether the chat on screen under `chatKey` is a new chat nothing has been done in yet: no
+ * message, no scope. The panel opens on one; "New chat" from it would change nothing.
+ */
+export function isBlankDraft(state: State, chatKey: string | null): boolean {
+  return (
+    isDraft(chatKey) &&
+    !state.drafts[chatKey!] &&
+    !state.draftScopes[chatKey!] &&
+    messagesOf(state, chatKey).length === 0
+  );
+}
+
+/** Whether the server said the library holds no document (not merely: not loaded yet). */
+export function libraryIsEmpty(state: State): boolean {
+  return state.libraryLoaded && state.documents.length === 0;
+}
+
+/** The documents the user added from this panel, oldest first. */
+export function addedDocuments(state: State): Document[] {
+  return state.added
+    .map(id => state.documents.find(d => d.id === id))
+    .filter((d): d is Document => d !== undefined);
 }

@@ -33,4 +33,10 @@ export interface IPanelServices {
   /** Ask the user to confirm (a JupyterLab dialog). */
   confirm(title: string, body: string, accept: string): Promise<boolean>;
   prompt(title: string, value: string): Promise<string | null>;
+  /**
+   * Let the user choose files of the Jupyter file tree (JupyterLab's open-files dialog);
+   * resolves to their paths, `[]` when cancelled. `null`: no picker here (no document
+   * manager), files are added from the file browser only.
+   */
+  pickFiles: (() => Promise<string[]>) | null;
 }

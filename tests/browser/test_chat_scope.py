@@ -61,7 +61,9 @@ def test_a_chat_limited_to_a_folder_answers_only_from_that_folder(
     panel(page).get_by_role("tab", name="Library").click()
     expect(panel(page).locator(".jp-StudyMate-document[data-status='ready']")).to_have_count(2)
     panel(page).get_by_role("tab", name="Chats").click()
-    panel(page).get_by_role("button", name="New chat").click()
+    # Back on the new chat the panel opened on.
+    chat_view = panel(page).locator(".jp-StudyMate-chat")
+    expect(chat_view).to_have_attribute("data-chat-id", re.compile("^draft:"))
     scope_label = panel(page).locator(".jp-StudyMate-scopeLabel")
     expect(scope_label).to_have_text("Whole library")
 

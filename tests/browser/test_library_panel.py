@@ -74,7 +74,9 @@ def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: Serve
 
 def test_an_answer_cites_the_page_and_the_citation_opens_it(page: Any) -> None:
     panel(page).get_by_role("tab", name="Chats").click()
-    panel(page).get_by_role("button", name="New chat").click()
+    # Back on the new chat the panel opened on.
+    chat_view = panel(page).locator(".jp-StudyMate-chat")
+    expect(chat_view).to_have_attribute("data-chat-id", re.compile("^draft:"))
     box = page.get_by_role("textbox", name="Message")
     box.fill("What does Snell's law describe?")
     box.press("Enter")  # with sendWithShiftEnter, Enter is a new line

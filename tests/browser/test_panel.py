@@ -44,7 +44,9 @@ def test_open_studymate_from_the_command_palette(page: Any) -> None:
 
 
 def test_a_question_gets_an_answer_streamed_in_place(page: Any) -> None:
-    panel(page).get_by_role("button", name="New chat").click()
+    # The panel opened on a new chat: the question goes straight in.
+    chat = panel(page).locator(".jp-StudyMate-chat")
+    expect(chat).to_have_attribute("data-chat-id", re.compile("^draft:"))
     ask(page, "What does gradient descent do?")
     streaming = panel(page).locator(".jp-StudyMate-message-assistant[data-status='streaming']")
     expect(streaming).to_have_count(1)

@@ -1,9 +1,18 @@
 /** An open chat: its messages, who is typing, the composer, and export. */
-import { caretLeftIcon, downloadIcon, notebookIcon } from '@jupyterlab/ui-components';
+import { addIcon, caretLeftIcon, downloadIcon, notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { isDraft, isStreaming, messagesOf, State, typingIn } from '../reducer';
+import {
+  isBlankDraft,
+  isDraft,
+  isStreaming,
+  libraryIsEmpty,
+  messagesOf,
+  State,
+  typingIn
+} from '../reducer';
 import type { IPanelServices, IStudyMateSettings } from '../services';
+import { AddedDocuments, EmptyLibrary } from './addfiles';
 import { Composer } from './composer';
 import { MessageItem } from './message';
 import { ChatScopeBar } from './scope';
@@ -68,6 +77,17 @@ export function ChatView(props: IChatViewProps): JSX.Element {
         <span className="jp-StudyMate-chatTitle" title={title}>
           {title}
         </span>
+        {!isBlankDraft(state, chatKey) && (
+          <button
+            type="button"
+            className="jp-StudyMate-iconButton"
+            title="New chat"
+            aria-label="New chat"
+            onClick={() => services.model.newChat()}
+          >
+            <addIcon.react tag="span" />
+          </button>
+        )}
         {!draft && (
           <>
             <button
@@ -108,9 +128,17 @@ export function ChatView(props: IChatViewProps): JSX.Element {
           </button>
         )}
         {messages.length === 0 && (
-          <p className="jp-StudyMate-empty">
-            Ask a question about your course material. Answers cite the pages they come from.
-          </p>
+          <div className="jp-StudyMate-intro">
+            {libraryIsEmpty(state) ? (
+              <EmptyLibrary services={services} />
+            ) : (
+              <p className="jp-StudyMate-empty">
+                Ask a question about your course material. Answers cite the pages they come
+                from.
+              </p>
+            )}
+            <AddedDocuments state={state} />
+          </div>
         )}
         <ol className="jp-StudyMate-messageList" aria-live="polite">
           {messages.map(m => (
@@ -133,6 +161,7 @@ export function ChatView(props: IChatViewProps): JSX.Element {
         streaming={streaming}
         sendWithShiftEnter={settings.sendWithShiftEnter}
         hint={hint}
+        focusKey={chatKey}
       />
     </div>
   );

@@ -9,11 +9,25 @@ export interface IComposerProps {
   sendWithShiftEnter: boolean;
   /** Shown under the box (e.g. "offline: messages are queued"). */
   hint?: string;
+  /**
+   * The chat the box writes in: when it changes (or the box appears), the box takes the
+   * keyboard focus, unless the focus is somewhere else in JupyterLab (a notebook, say).
+   */
+  focusKey?: string;
 }
 
 export function Composer(props: IComposerProps): JSX.Element {
   const [text, setText] = React.useState('');
   const box = React.useRef<HTMLTextAreaElement>(null);
+
+  React.useEffect(() => {
+    const node = box.current;
+    const active = document.activeElement;
+    const panel = node?.closest('.jp-StudyMate');
+    if (node && (!active || active === document.body || panel?.contains(active))) {
+      node.focus();
+    }
+  }, [props.focusKey]);
 
   const send = () => {
     if (!text.trim()) {

@@ -1,0 +1,26 @@
+/**
+ * Which files the library takes, and the paths a drag from JupyterLab's file browser
+ * carries. Pure: unit-tested with jest.
+ */
+
+/** The suffixes the server indexes (`SUFFIX_KINDS` in `library/parsers.py`). */
+export const LIBRARY_SUFFIXES = ['.pdf', '.md', '.markdown', '.txt', '.text', '.rst', '.ipynb'];
+
+/**
+ * The file browser's drag data: the dragged paths (`string[]`, relative to the server root).
+ * Its `application/x-jupyter-icontentsrich` companion holds one item only, however many are
+ * dragged, so the paths are read from this one.
+ */
+export const CONTENTS_MIME = 'application/x-jupyter-icontents';
+
+/** Whether the library can index the file at `path`. */
+export function isLibraryFile(path: string): boolean {
+  const lower = path.toLowerCase();
+  return LIBRARY_SUFFIXES.some(suffix => lower.endsWith(suffix));
+}
+
+/** The paths of a file-browser drag; `[]` for anything else. */
+export function draggedPaths(mimeData: { getData(mime: string): unknown }): string[] {
+  const data = mimeData.getData(CONTENTS_MIME);
+  return Array.isArray(data) ? data.filter((p): p is string => typeof p === 'string' && !!p) : [];
+}
