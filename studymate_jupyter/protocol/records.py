@@ -1,0 +1,121 @@
+"""The records both directions carry: messages, citations, chats, documents, passages.
+
+TypedDicts (from ``typing_extensions``, which pydantic can validate on every Python we
+support), so a client validates what it reads against the same declaration the server
+writes from.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from typing_extensions import NotRequired, TypedDict
+
+Role = Literal["user", "assistant"]
+MessageStatus = Literal["streaming", "complete", "stopped", "error"]
+DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
+SourceStatus = Literal["current", "changed", "removed"]
+
+
+class Citation(TypedDict):
+    """CitationResponse: a passage of the library that a reply cites."""
+
+    document_id: str
+    chunk_id: str
+    filename: str
+    page_start: int
+    page_end: int
+    score: float
+    anchor: NotRequired[str | None]
+    # (extension) the document's path relative to the server root, to open it at the page.
+    path: NotRequired[str]
+
+
+class Message(TypedDict):
+    id: str
+    role: Role
+    content: str
+    citations: list[Citation]
+    timestamp: str
+    chat_id: str
+    status: MessageStatus
+    # (extension) on an assistant message: the id of the user message it answers.
+    reply_to: NotRequired[str]
+
+
+class ChatScope(TypedDict, total=False):
+    """(extension) The part of the library a chat draws on: a folder, chosen documents, or both."""
+
+    folder: str | None
+    document_ids: list[str] | None
+
+
+class Chat(TypedDict):
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+    scope: ChatScope | None
+
+
+class Document(TypedDict):
+    id: str
+    path: str
+    filename: str
+    kind: str
+    status: DocumentStatus
+    error: str | None
+    progress: float
+    pages: int
+    chunks: int
+    size: int
+    sha256: str
+    created_at: str
+    updated_at: str
+
+
+class SearchResult(Citation):
+    """One hit of ``GET studymate/api/search``: a citation plus the matching text."""
+
+    snippet: str
+
+
+class Passage(TypedDict):
+    """A cited chunk as a preview shows it (GET documents/{id}/chunks/{chunk_id})."""
+
+    document_id: str
+    chunk_id: str
+    filename: str
+    path: str
+    page_start: int
+    page_end: int
+    anchor: str | None
+    heading: str
+    text: str
+    # current: the document still holds this passage; changed: the file was re-indexed with
+    # other content since; removed: the document left the library.
+    source: SourceStatus
+
+
+class Me(TypedDict):
+    """``GET studymate/api/me``."""
+
+    user_id: str
+    display_name: str
+
+
+class MessagesPage(TypedDict):
+    """One page of a chat's history, oldest first (``GET chats/{id}/messages``)."""
+
+    messages: list[Message]
+    has_more: bool
+
+
+TITLE_LENGTH = 60
+
+
+def title_from(content: str) -> str:
+    """A chat's first title: the first line of its first message, shortened."""
+    line = " ".join(content.strip().split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
