@@ -1,7 +1,9 @@
 """``studymate chat``: the chat in a terminal, on top of :class:`StudyMateClient`.
 
-Lines read from stdin are sent; lines starting with ``/`` are commands (:data:`HELP`).
-Replies stream as text (:mod:`.terminal_plain`).
+Lines typed (or piped in) are sent; lines starting with ``/`` are commands (:data:`HELP`).
+At a terminal, replies are rendered as Markdown while they stream (:mod:`.terminal_rich`);
+with ``--plain``, or when stdout is not a terminal, they stream as text
+(:mod:`.terminal_plain`), so scripts and pipes keep reading a plain transcript.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .client import StudyMateClient
 from .discovery import ServerNotFound
 from .errors import StudyMateError
-from .terminal_input import piped_lines
+from .terminal_input import KeyboardInput, LineEditor, piped_lines
 from .terminal_plain import PlainView
 from .terminal_view import ChatRow, TerminalView
 from .types import FINAL_STATUSES, Chat, ConnectionState, Message, TypingEventData
@@ -27,7 +32,7 @@ HELP = """commands:
   /new         start a new chat (your next message opens it)
   /chats       list your chats, newest first, numbered
   /open N      switch to chat N of the last /chats list (or /open ID)
-  /stop        stop the reply in progress
+  /stop        stop the reply in progress (at a terminal, Ctrl-C does too)
   /help        show this list
   /quit        leave (so does end of input, Ctrl-D)"""
 
@@ -46,25 +51,78 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--chat", dest="chat_id", metavar="ID", help="open this chat")
     parser.add_argument("--url", help="the Jupyter server's URL (token may be in ?token=)")
     parser.add_argument("--token", help="the Jupyter token (else STUDYMATE_TOKEN/JUPYTER_TOKEN)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="print replies as plain text, as when stdout is not a terminal",
+    )
     parser.set_defaults(handler=run)
+
+
+def wants_rich(plain: bool) -> bool:
+    """Render replies unless told not to or stdout is not a terminal that can show it."""
+    return not plain and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def run(args: argparse.Namespace) -> int:
     client = StudyMateClient(args.url, args.token, chat_id=args.chat_id)
-    return asyncio.run(TerminalChat(client).main())
+    if not wants_rich(args.plain):
+        return asyncio.run(TerminalChat(client).main())
+    try:
+        return asyncio.run(_rich_chat(client))
+    except asyncio.CancelledError:
+        # SIGTERM or SIGHUP: the terminal was given back in the finally blocks on the way.
+        return 128 + signal.SIGTERM
+
+
+async def _rich_chat(client: StudyMateClient) -> int:
+    # Imported here: plain runs (scripts, pipes) do not pay for rich's import.
+    from rich.console import Console
+
+    from .terminal_rich import RichView
+
+    keyboard = sys.stdin.isatty() and sys.platform != "win32"
+    view = RichView(
+        Console(file=sys.stdout, markup=False, emoji=False, highlight=False), prompt=keyboard
+    )
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                # Leave through the finally blocks, which restore the cursor and the
+                # terminal's line mode, rather than die with them changed.
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(number, task.cancel)
+    chat = TerminalChat(client, view, keyboard=view.input_changed if keyboard else None)
+    return await chat.main()
 
 
 class TerminalChat:
-    """The terminal front end: shows what the client sees, sends what the user types."""
+    """The terminal front end: shows what the client sees, sends what the user types.
 
-    def __init__(self, client: StudyMateClient, view: TerminalView | None = None) -> None:
+    ``keyboard``: read keys from the terminal and edit the line in place, calling it to
+    redraw the line after each key; ``None`` reads whole lines from stdin.
+    """
+
+    def __init__(
+        self,
+        client: StudyMateClient,
+        view: TerminalView | None = None,
+        *,
+        keyboard: Callable[[LineEditor], None] | None = None,
+    ) -> None:
         self.client = client
         self.view: TerminalView = view or PlainView(sys.stdout, sys.stderr)
+        self.keyboard = keyboard
         self._finished: set[str] = set()
+        self._streaming: set[str] = set()
         self._seen_users: set[str] = set()
         self._own: set[str] = set()
         self._pending: set[Reply] = set()
         self._listing: list[Chat] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- what the client sees -------------------------------------------------------------
 
@@ -88,6 +146,9 @@ class TerminalChat:
             return
         if message.get("status") in FINAL_STATUSES:
             self._finished.add(mid)
+            self._streaming.discard(mid)
+        else:
+            self._streaming.add(mid)
         self.view.reply(message)
 
     def _show_history(self, chat_id: str) -> None:
@@ -105,6 +166,7 @@ class TerminalChat:
 
     def _forget_shown(self) -> None:
         """Let a chat opened (again) show its whole history."""
+        self._streaming.clear()
         self._seen_users.clear()
         self._finished.clear()
 
@@ -178,6 +240,22 @@ class TerminalChat:
         self._forget_shown()
         await self.client.open_chat(target)
 
+    def _interrupt(self) -> bool:
+        """Ctrl-C: stop the reply in progress; False when there is none."""
+        if not self._streaming:
+            return False
+
+        async def stop() -> None:
+            try:
+                await self.client.stop()
+            except StudyMateError as exc:
+                self.view.error(f"error: {exc}")
+
+        task = asyncio.ensure_future(stop())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
     # --- the session ----------------------------------------------------------------------
 
     def _connect_signals(self) -> None:
@@ -191,6 +269,7 @@ class TerminalChat:
     async def main(self) -> int:
         """Connect, run until /quit or end of input; the exit status."""
         self._connect_signals()
+        keys: KeyboardInput | None = None
         try:
             try:
                 await self.client.connect()
@@ -198,7 +277,14 @@ class TerminalChat:
                 self.view.error(str(exc))
                 return 2
             self.view.note(f"connected to {self.client.server.base_url}; /help for commands")
-            lines = piped_lines(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
+            if self.keyboard is not None:
+                keys = KeyboardInput(sys.stdin.fileno(), self.keyboard, self._interrupt)
+                keys.start(loop)
+                self.keyboard(keys.editor)
+                lines = keys.lines
+            else:
+                lines = piped_lines(loop)
             while (line := await lines.get()) is not None:
                 try:
                     if not await self.handle(line):
@@ -211,5 +297,7 @@ class TerminalChat:
             return 0
         finally:
             self.view.close()
+            if keys is not None:
+                keys.restore()
             with contextlib.suppress(Exception):
                 await self.client.close()

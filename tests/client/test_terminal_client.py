@@ -62,10 +62,10 @@ def test_a_wrong_token_ends_the_terminal_client_with_an_error(
     assert refused.stdout == ""
 
 
-def test_piped_output_has_no_terminal_styling_and_opens_a_listed_chat_by_number(
+def test_plain_output_has_no_terminal_styling_and_opens_a_listed_chat_by_number(
     library_server: ServerProcess,
 ) -> None:
-    asked = studymate(library_server, stdin="What is a determinant?\n")
+    asked = studymate(library_server, "--plain", stdin="What is a determinant?\n")
     assert asked.returncode == 0, asked.stderr
     # Raw Markdown, exactly as the server sent it: a script can store it as it is.
     assert asked.stdout.startswith("studymate: From your course material:\n\n- ")
