@@ -67,13 +67,18 @@ export function pdfFragment(page?: number | null): string {
   return `#page=${n}`;
 }
 
+/** `1 page`, `3 pages`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A library document's status line: `indexing 40%`, `ready · 3 pages · 12 passages`, … */
 export function documentStatusLine(doc: Document, progress?: number): string {
   switch (doc.status) {
     case 'indexing':
       return progress === undefined ? 'indexing\u2026' : `indexing ${Math.round(progress * 100)}%`;
     case 'ready':
-      return `ready \u00b7 ${doc.pages} ${doc.pages === 1 ? 'page' : 'pages'} \u00b7 ${doc.chunks} passages`;
+      return `ready \u00b7 ${count(doc.pages, 'page')} \u00b7 ${count(doc.chunks, 'passage')}`;
     case 'failed':
       return 'failed';
     default:

@@ -43,15 +43,23 @@ def lab_extra_args() -> list[str]:
 
 
 @pytest.fixture(scope="module")
+def lab_overrides() -> dict[str, Any]:
+    """JupyterLab's settings overrides for the module (override per module: a theme, say)."""
+    return LAB_OVERRIDES
+
+
+@pytest.fixture(scope="module")
 def lab(
-    tmp_path_factory: pytest.TempPathFactory, lab_extra_args: list[str]
+    tmp_path_factory: pytest.TempPathFactory,
+    lab_extra_args: list[str],
+    lab_overrides: dict[str, Any],
 ) -> Iterator[ServerProcess]:
     """`jupyter lab` with StudyMate on a free port, a token, and a temporary root and store."""
     require_chromium()
     workdir = tmp_path_factory.mktemp("lab")
     settings_dir = workdir / "lab-settings"
     settings_dir.mkdir()
-    (settings_dir / "overrides.json").write_text(json.dumps(LAB_OVERRIDES))
+    (settings_dir / "overrides.json").write_text(json.dumps(lab_overrides))
     server = ServerProcess(
         workdir,
         app="lab",

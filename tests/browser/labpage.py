@@ -109,3 +109,53 @@ def text_pdf(pages: list[list[str]]) -> bytes:
 def open_in_file_browser(page: Any, name: str) -> None:
     page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
     page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()
+
+
+#: JavaScript: the WCAG contrast ratio of an element's text against what shows behind it
+#: (the backgrounds of it and its ancestors, blended down to the first opaque one).
+_CONTRAST = """
+element => {
+  const parse = c => {
+    const [r, g, b, a] = c.match(/rgba?\\(([^)]+)\\)/)[1].split(',').map(Number);
+    return [r, g, b, a === undefined ? 1 : a];
+  };
+  // `top` (alpha and all) painted over the opaque `bottom`.
+  const over = (top, bottom) =>
+    top.slice(0, 3).map((v, i) => v * top[3] + bottom[i] * (1 - top[3]));
+  const layers = [];
+  for (let node = element; node; node = node.parentElement) {
+    const c = parse(getComputedStyle(node).backgroundColor);
+    if (c[3] > 0) {
+      layers.push(c);
+      if (c[3] === 1) break;
+    }
+  }
+  const white = [255, 255, 255];
+  const background = layers.reverse().reduce((below, layer) => over(layer, below), white);
+  const text = over(parse(getComputedStyle(element).color), background);
+  const luminance = rgb => {
+    const [r, g, b] = rgb.map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [luminance(text), luminance(background)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+"""
+#: WCAG AA for normal-size text.
+READABLE = 4.5
+
+
+def contrast_ratio(locator: Any) -> float:
+    """The WCAG contrast ratio of the (first) element's text against its background."""
+    return float(locator.first.evaluate(_CONTRAST))
+
+
+def assert_readable(elements: dict[str, Any]) -> dict[str, float]:
+    """Every named element's text meets WCAG AA contrast; the ratios, by name."""
+    ratios = {name: round(contrast_ratio(locator), 2) for name, locator in elements.items()}
+    faint = {name: ratio for name, ratio in ratios.items() if ratio < READABLE}
+    assert faint == {}, f"text below WCAG AA contrast ({READABLE}): {faint}"
+    return ratios

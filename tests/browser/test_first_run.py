@@ -1,7 +1,7 @@
-"""The panel's first view: it opens on a new chat that takes a question straight away, the
-chat list is one click away and coming back reopens the chat, and an empty library says so
-and takes files from a picker over the Jupyter file tree or dropped from the file browser.
-The default offline assistant answers.
+"""The panel's first view, in JupyterLab's dark theme: it opens on a new chat that takes a
+question straight away, the chat list is one click away and coming back reopens the chat,
+and an empty library says so and takes files from a picker over the Jupyter file tree or
+dropped from the file browser. The default offline assistant answers.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import re
 import time
 from typing import Any
 
+import pytest
 from labpage import (
+    LAB_OVERRIDES,
     PAGE_ERRORS,
+    assert_readable,
     assistant_messages,
     connection,
     expect,
@@ -23,6 +26,11 @@ from labpage import (
 )
 
 from studymate_jupyter.pytest_plugin import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def lab_overrides() -> dict[str, Any]:
+    return {**LAB_OVERRIDES, "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
 
 
 def long(text: str) -> str:
@@ -105,6 +113,13 @@ def test_the_panel_opens_on_a_new_chat_that_takes_a_question_at_once(
     expect(panel(page).locator(".jp-StudyMate-chatList")).to_have_count(0)
     expect(composer(page)).to_be_focused()
     expect(empty_library_notice(page)).to_have_count(0)  # there is a document
+    assert_readable(
+        {
+            "tab": panel(page).get_by_role("tab", name="Chats"),
+            "chat title": panel(page).locator(".jp-StudyMate-chatTitle"),
+            "what to ask": panel(page).locator(".jp-StudyMate-intro .jp-StudyMate-empty"),
+        }
+    )
     shot(page, "first-view")
 
     page.keyboard.type("What does Snell's law describe?")
@@ -173,6 +188,13 @@ def test_an_empty_library_says_so_and_takes_files_from_the_picker(
     notice = empty_library_notice(page)
     expect(notice).to_contain_text("Your library is empty")
     expect(composer(page)).to_be_focused()
+    assert_readable(
+        {
+            "notice": notice.locator("p"),
+            "notice hint": notice.locator(".jp-StudyMate-hint"),
+            "Add files": notice.get_by_role("button", name="Add files\u2026"),
+        }
+    )
     shot(page, "empty-library")
 
     notice.get_by_role("button", name="Add files\u2026").click()
@@ -193,9 +215,16 @@ def test_an_empty_library_says_so_and_takes_files_from_the_picker(
     for name in ("notes.md", "waves.ipynb"):
         item = added(page).filter(has_text=name)
         expect(item).to_have_attribute("data-status", "ready")
-        expect(item).to_contain_text("passages")
+        expect(item).to_contain_text(re.compile(r"ready · \d+ pages? · \d+ passages?"))
     paths = sorted(d["path"] for d in lab.call("GET", "studymate/api/documents")["documents"])
     assert paths == ["notes.md", "waves.ipynb"]
+    assert_readable(
+        {
+            "caption": panel(page).locator(".jp-StudyMate-addedCaption"),
+            "name": added(page).locator(".jp-StudyMate-documentName"),
+            "status": added(page).locator(".jp-StudyMate-status"),
+        }
+    )
     shot(page, "files-added")
 
 
@@ -233,6 +262,47 @@ def test_a_file_dragged_from_the_file_browser_onto_the_panel_joins_the_library(
     expect(panel(page).locator(".jp-StudyMate-notice")).to_contain_text("Not added: script.py")
     panel(page).locator(".jp-StudyMate-notice").get_by_role("button", name="Dismiss").click()
     expect(added(page)).to_have_count(3)
+
+
+def test_in_the_dark_theme_an_answer_and_its_citations_read_well(
+    page: Any, lab: ServerProcess
+) -> None:
+    assert page.evaluate("document.body.dataset.jpThemeLight") == "false"
+    # A wider panel, as a user reading answers beside a notebook sets it.
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
+    box = handle.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] - 140, box["y"] + box["height"] / 2, steps=10)
+    page.mouse.up()
+    composer(page).fill("What is diffraction, and how does a lens bend light?")
+    composer(page).press("Enter")
+    reply = assistant_messages(page).last
+    expect(reply).to_have_attribute("data-status", "complete")
+    chips = reply.locator(".jp-StudyMate-chip")
+    expect(chips.filter(has_text="waves.ipynb")).to_have_count(1)
+    expect(chips.filter(has_text="lenses.md")).to_have_count(1)
+    # Open the cited notebook cell beside the chat, as the README's picture shows it.
+    chips.filter(has_text="waves.ipynb").click()
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    expect(notebook.locator(".jp-Cell.jp-mod-active")).to_contain_text("Diffraction")
+    page.mouse.move(0, 0)  # off the chip: read as it sits, not hovered
+    composer(page).fill("Next question")  # Send as it reads while typing (not disabled)
+    assert_readable(
+        {
+            "answer": reply.locator(".jp-RenderedMarkdown li"),
+            "citation chip": chips,
+            "role label": reply.locator(".jp-StudyMate-role"),
+            "question": panel(page).locator(".jp-StudyMate-message-user p"),
+            "chat title": panel(page).locator(".jp-StudyMate-chatTitle"),
+            "scope caption": panel(page).locator(".jp-StudyMate-scopeCaption"),
+            "Send": panel(page).get_by_role("button", name="Send"),
+            "connection": connection(page),
+        }
+    )
+    composer(page).fill("")
+    shot(page, "dark-theme")
 
 
 def test_the_panel_raised_no_uncaught_errors() -> None:

@@ -100,6 +100,9 @@ describe('the library on the first view', () => {
     expect(documentStatusLine(doc('a', { status: 'ready', pages: 1, chunks: 4 }))).toBe(
       'ready \u00b7 1 page \u00b7 4 passages'
     );
+    expect(documentStatusLine(doc('a', { status: 'ready', pages: 3, chunks: 1 }))).toBe(
+      'ready \u00b7 3 pages \u00b7 1 passage'
+    );
     expect(documentStatusLine(doc('a', { status: 'failed', error: 'encrypted PDF' }))).toBe(
       'failed'
     );
