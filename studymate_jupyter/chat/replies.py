@@ -14,7 +14,15 @@ from typing import Literal
 
 from ..assistant import Assistant, Question, Turn
 from ..passages import Scope
-from ..protocol import Chat, Citation, Message, MessageStatus, encode
+from ..protocol import (
+    Chat,
+    Citation,
+    Message,
+    MessageStatus,
+    message_delta_frame,
+    message_frame,
+    typing_frame,
+)
 from ..store import chats as repo
 from ..store.db import Database
 from .hub import Hub, Peer
@@ -259,38 +267,18 @@ class Replies:
                 full = full or self._message_frame(live, message)
                 peer.send(full)
                 continue
-            if delta is None:
-                data: dict[str, object] = {
-                    "chat_id": chat_id,
-                    "message_id": message["id"],
-                    "offset": live.sent_length,
-                    "text": message["content"][live.sent_length :],
-                }
-                if message["status"] != "streaming":
-                    # The last delta carries the final status and the citations.
-                    data["status"] = message["status"]
-                    data["citations"] = message["citations"]
-                delta = encode("message_delta", data)
+            # The last delta (the reply no longer streaming) carries its status and citations.
+            delta = delta or message_delta_frame(message, live.sent_length)
             peer.send(delta)
         live.sent_length = len(message["content"])
 
     @staticmethod
     def _message_frame(live: LiveReply, message: Message) -> str:
-        return encode(
-            "message", {"message": message, "user_id": live.user_id, "chat_id": message["chat_id"]}
-        )
+        return message_frame(message, live.user_id, message["chat_id"])
 
     @staticmethod
     def _typing_frame(chat_id: str, is_typing: bool) -> str:
-        return encode(
-            "typing",
-            {
-                "user_id": "assistant",
-                "role": "assistant",
-                "chat_id": chat_id,
-                "is_typing": is_typing,
-            },
-        )
+        return typing_frame("assistant", "assistant", chat_id, is_typing)
 
 
 def scope_of(chat: Chat) -> Scope | None:

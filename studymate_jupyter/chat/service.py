@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
-from ..protocol import Chat, ChatScope, Message, ProtocolError, encode
+from ..protocol import (
+    Chat,
+    ChatScope,
+    Message,
+    ProtocolError,
+    chat_created_frame,
+    chat_deleted_frame,
+    chat_updated_frame,
+    message_frame,
+    typing_frame,
+)
 from ..store import chats as repo
 from ..store.db import Database
 from .export import EXPORTERS, Exported
@@ -38,7 +48,7 @@ class ChatService:
 
     async def create_chat(self, user_id: str, title: str, scope: ChatScope | None = None) -> Chat:
         chat = await self.db.write(lambda s: repo.create_chat(s, user_id, title, scope))
-        self._announce("chat_created", user_id, chat)
+        self.hub.to_user(user_id, chat_created_frame(chat))
         return chat
 
     async def update_chat(
@@ -54,7 +64,7 @@ class ChatService:
                 lambda s: repo.update_chat(s, user_id, chat_id, title, scope, clear_scope)
             )
         )
-        self._announce("chat_updated", user_id, chat)
+        self.hub.to_user(user_id, chat_updated_frame(chat))
         return chat
 
     async def delete_chat(self, user_id: str, chat_id: str) -> None:
@@ -64,11 +74,8 @@ class ChatService:
         if not await self.db.write(lambda s: repo.delete_chat(s, user_id, chat_id)):
             raise ProtocolError("not_found", "no such chat")
         self._updates.pop((user_id, chat_id), None)
-        self.hub.to_user(user_id, encode("chat_deleted", {"chat_id": chat_id}))
+        self.hub.to_user(user_id, chat_deleted_frame(chat_id))
         self.hub.drop_chat(chat_id)
-
-    def _announce(self, kind: str, user_id: str, chat: Chat, exclude: Peer | None = None) -> None:
-        self.hub.to_user(user_id, encode(kind, chat_event(chat)), exclude=exclude)
 
     def _announce_soon(self, user_id: str, chat: Chat) -> None:
         """chat_updated for a new message, coalesced per chat over UPDATE_DELAY."""
@@ -81,7 +88,7 @@ class ChatService:
         self._update_timer = None
         updates, self._updates = self._updates, {}
         for (user_id, _), chat in updates.items():
-            self._announce("chat_updated", user_id, chat)
+            self.hub.to_user(user_id, chat_updated_frame(chat))
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -96,7 +103,7 @@ class ChatService:
             raise ProtocolError("not_found", "no such chat", ref=message_id)
         chat = stored.chat
         message = stored.message
-        echo = encode("message", {"message": message, "user_id": user_id, "chat_id": chat["id"]})
+        echo = message_frame(message, user_id, chat["id"])
         if not stored.is_new:
             # A resend after a reconnect: echo what is stored to the sender, start nothing.
             if peer is not None:
@@ -105,9 +112,10 @@ class ChatService:
             return message
         if stored.created_chat:
             # The sender hears of its new chat before its message is echoed.
+            created = chat_created_frame(chat)
             if peer is not None:
-                peer.send(encode("chat_created", chat_event(chat)))
-            self._announce("chat_created", user_id, chat, exclude=peer)
+                peer.send(created)
+            self.hub.to_user(user_id, created, exclude=peer)
         else:
             self._announce_soon(user_id, chat)
         if peer is not None:
@@ -151,20 +159,11 @@ class ChatService:
 
     async def typing(self, user_id: str, peer: Peer, chat_id: str, is_typing: bool) -> None:
         await self.follow(user_id, peer, chat_id)
-        frame = encode(
-            "typing",
-            {"user_id": user_id, "role": "user", "chat_id": chat_id, "is_typing": is_typing},
-        )
-        self.hub.to_chat(chat_id, frame, exclude=peer)
+        self.hub.to_chat(chat_id, typing_frame(user_id, "user", chat_id, is_typing), exclude=peer)
 
     async def stop(self, user_id: str, chat_id: str) -> bool:
         await self.get_chat(user_id, chat_id)
         return self.replies.stop(chat_id)
-
-
-def chat_event(chat: Chat) -> dict[str, object]:
-    """The data of chat_created / chat_updated: the contract's chat_id and title, plus the rest."""
-    return {"chat_id": chat["id"], **chat}
 
 
 def _found(value: Chat | None) -> Chat:

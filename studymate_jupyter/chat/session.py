@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..protocol import (
     AuthFrame,
@@ -20,8 +20,9 @@ from ..protocol import (
     StreamMode,
     TypingFrame,
     UnsubscribeFrame,
-    encode,
+    auth_ok_frame,
     error_frame,
+    messages_frame,
     parse_frame,
 )
 from .ratelimit import TokenBucket
@@ -87,11 +88,9 @@ class Session:
         if isinstance(frame, AuthFrame):
             self.stream_mode = frame.data.stream
             chat_id = frame.data.chat_id
-            data: dict[str, Any] = {"user_id": user_id}
             if chat_id is not None:
                 await self.chats.get_chat(user_id, chat_id)  # not_found for anyone else's
-                data["chat_id"] = chat_id
-            self.send(encode("auth_ok", data))
+            self.send(auth_ok_frame(user_id, chat_id))
             if chat_id is not None:
                 # After auth_ok, so a reply in progress is caught up on a confirmed connection.
                 self.chats.subscribe(self, chat_id)
@@ -108,16 +107,7 @@ class Session:
         elif isinstance(frame, LoadMessagesFrame):
             data_in = frame.data
             page = await self.chats.load(user_id, data_in.chat_id, data_in.before, data_in.limit)
-            self.send(
-                encode(
-                    "messages",
-                    {
-                        "chat_id": data_in.chat_id,
-                        "messages": page.messages,
-                        "has_more": page.has_more,
-                    },
-                )
-            )
+            self.send(messages_frame(data_in.chat_id, page.messages, page.has_more))
             # After the page, so a reply in progress is caught up on top of it.
             self.chats.subscribe(self, data_in.chat_id)
         elif isinstance(frame, StopFrame):

@@ -12,7 +12,15 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from ..passages import citation_of
-from ..protocol import Document, DocumentStatus, Passage, ProtocolError, SearchResult, encode
+from ..protocol import (
+    Document,
+    DocumentStatus,
+    Passage,
+    ProtocolError,
+    SearchResult,
+    library_removed_frame,
+    library_updated_frame,
+)
 from ..store import library as repo
 from .chunking import chunk_document
 from .errors import IngestError
@@ -154,9 +162,7 @@ class LibraryService:
 
         if not await self.db.write(remove):
             raise ProtocolError("not_found", "no such document")
-        self.notifier.to_user(
-            user_id, encode("library", {"event": "removed", "document_id": document_id})
-        )
+        self.notifier.to_user(user_id, library_removed_frame(document_id))
 
     async def passage(self, user_id: str, document_id: str, chunk_id: str) -> Passage:
         found = await self.db.read(lambda s: repo.get_passage(s, user_id, document_id, chunk_id))
@@ -258,9 +264,7 @@ class LibraryService:
         return document
 
     def _announce(self, user_id: str, document: Document) -> None:
-        self.notifier.to_user(
-            user_id, encode("library", {"event": "updated", "document": document})
-        )
+        self.notifier.to_user(user_id, library_updated_frame(document))
 
     async def shutdown(self) -> None:
         if self._worker is not None:

@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from .bodies import DEFAULT_TITLE, ChatPatch, NewChat, NewDocument, ScopeBody, parse_body
 from .client_frames import (
     DEFAULT_PAGE,
@@ -152,7 +149,6 @@ __all__ = [
     "chat_created_frame",
     "chat_deleted_frame",
     "chat_updated_frame",
-    "encode",
     "error_frame",
     "library_removed_frame",
     "library_updated_frame",
@@ -165,8 +161,3 @@ __all__ = [
     "title_from",
     "typing_frame",
 ]
-
-
-def encode(frame_type: str, data: dict[str, Any] | Any) -> str:
-    """Serialize one server frame (the call sites move to the typed builders)."""
-    return json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
