@@ -3,7 +3,7 @@
  * carries. Pure: unit-tested with jest.
  */
 
-/** The suffixes the server indexes (`SUFFIX_KINDS` in `library/parsers.py`). */
+/** The suffixes the server indexes (`SUFFIX_KINDS` in `studymate_jupyter/library/parsers`). */
 export const LIBRARY_SUFFIXES = ['.pdf', '.md', '.markdown', '.txt', '.text', '.rst', '.ipynb'];
 
 /**
