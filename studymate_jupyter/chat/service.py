@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from ..protocol import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
     Chat,
-    ChatScope,
+    ChatPatch,
     Message,
+    NewChat,
     ProtocolError,
     chat_created_frame,
     chat_deleted_frame,
@@ -46,22 +49,21 @@ class ChatService:
     async def get_chat(self, user_id: str, chat_id: str) -> Chat:
         return _found(await self.db.read(lambda s: repo.get_chat(s, user_id, chat_id)))
 
-    async def create_chat(self, user_id: str, title: str, scope: ChatScope | None = None) -> Chat:
-        chat = await self.db.write(lambda s: repo.create_chat(s, user_id, title, scope))
+    async def create_chat(self, user_id: str, body: NewChat) -> Chat:
+        chat = await self.db.write(
+            lambda s: repo.create_chat(s, user_id, body.title, body.chat_scope)
+        )
         self.hub.to_user(user_id, chat_created_frame(chat))
         return chat
 
-    async def update_chat(
-        self,
-        user_id: str,
-        chat_id: str,
-        title: str | None = None,
-        scope: ChatScope | None = None,
-        clear_scope: bool = False,
-    ) -> Chat:
+    async def update_chat(self, user_id: str, chat_id: str, body: ChatPatch) -> Chat:
+        if not body.model_fields_set:
+            raise ProtocolError("bad_request", "nothing to change: give a title or a scope")
         chat = _found(
             await self.db.write(
-                lambda s: repo.update_chat(s, user_id, chat_id, title, scope, clear_scope)
+                lambda s: repo.update_chat(
+                    s, user_id, chat_id, body.title, body.chat_scope, body.clears_scope
+                )
             )
         )
         self.hub.to_user(user_id, chat_updated_frame(chat))
@@ -124,7 +126,14 @@ class ChatService:
         self.replies.enqueue(user_id, message)
         return message
 
-    async def load(self, user_id: str, chat_id: str, before: str | None, limit: int) -> repo.Page:
+    async def load(
+        self, user_id: str, chat_id: str, before: str | None = None, limit: int | None = None
+    ) -> repo.Page:
+        """A page of history: the newest DEFAULT_PAGE messages, or ``limit`` (at most
+        MAX_PAGE), before the message ``before`` if given."""
+        limit = DEFAULT_PAGE if limit is None else limit
+        if not 1 <= limit <= MAX_PAGE:
+            raise ProtocolError("bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
         page = await self.db.read(lambda s: repo.load_messages(s, user_id, chat_id, before, limit))
         if page is None:
             raise ProtocolError("not_found", "no such chat or message")

@@ -10,16 +10,15 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from pydantic import ValidationError
 from tornado.websocket import WebSocketClosedError
 
-from ..protocol import ProtocolError, ScopeBody
+from ..protocol import ChatPatch, NewChat, NewDocument, ProtocolError, parse_body
 from .client import StudyMateClient
 from .discovery import ServerInfo
 from .errors import StudyMateError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
 
     from tornado.websocket import WebSocketClientConnection
 
@@ -33,20 +32,11 @@ T = TypeVar("T")
 IN_PROCESS = ServerInfo(base_url="http://in-process/", token="")
 
 
-def _checked_scope(scope: ChatScope | None) -> ChatScope | None:
-    """The scope as the REST API would accept it, or the error it would give."""
-    if scope is None:
-        return None
+async def _service(call: Callable[[], Awaitable[T]]) -> T:
+    """Validate and call a service, turning its ProtocolError into the client's
+    StudyMateError."""
     try:
-        return ScopeBody.model_validate(scope).as_scope()
-    except ValidationError:
-        raise StudyMateError("bad_request", f"not a chat scope: {scope!r}") from None
-
-
-async def _service(call: Awaitable[T]) -> T:
-    """Await a service call, turning its ProtocolError into the client's StudyMateError."""
-    try:
-        return await call
+        return await call()
     except ProtocolError as exc:
         raise StudyMateError(exc.code, exc.message, ref=exc.ref) from None
 
@@ -139,69 +129,78 @@ class LocalClient(StudyMateClient):
 
     async def list_chats(self) -> list[Chat]:
         local = self._server_side
-        return await _service(local.core.chats.list_chats(local.user_id))
+        return await _service(lambda: local.core.chats.list_chats(local.user_id))
 
     async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
         local = self._server_side
-        name = (title or "").strip() or "New chat"
-        checked = _checked_scope(scope)
-        return await _service(local.core.chats.create_chat(local.user_id, name, checked))
+        body: dict[str, object] = {} if title is None else {"title": title}
+        if scope is not None:
+            body["scope"] = scope
+        return await _service(
+            lambda: local.core.chats.create_chat(local.user_id, parse_body(NewChat, body))
+        )
 
     async def rename_chat(self, chat_id: str, title: str) -> Chat:
-        local = self._server_side
-        return await _service(local.core.chats.update_chat(local.user_id, chat_id, title=title))
+        return await self._patch(chat_id, {"title": title})
 
     async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
+        return await self._patch(chat_id, {"scope": scope})
+
+    async def _patch(self, chat_id: str, body: dict[str, object]) -> Chat:
         local = self._server_side
-        checked = _checked_scope(scope)
         return await _service(
-            local.core.chats.update_chat(
-                local.user_id, chat_id, scope=checked, clear_scope=checked is None
+            lambda: local.core.chats.update_chat(
+                local.user_id, chat_id, parse_body(ChatPatch, body)
             )
         )
 
     async def delete_chat(self, chat_id: str) -> None:
         local = self._server_side
-        await _service(local.core.chats.delete_chat(local.user_id, chat_id))
+        await _service(lambda: local.core.chats.delete_chat(local.user_id, chat_id))
 
     async def get_messages(
         self, chat_id: str, *, before: str | None = None, limit: int | None = None
     ) -> MessagesPage:
         local = self._server_side
-        page = await _service(local.core.chats.load(local.user_id, chat_id, before, limit or 50))
+        page = await _service(lambda: local.core.chats.load(local.user_id, chat_id, before, limit))
         return {"messages": page.messages, "has_more": page.has_more}
 
     async def list_documents(self) -> list[Document]:
         local = self._server_side
-        return await _service(local.core.library.list_documents(local.user_id))
+        return await _service(lambda: local.core.library.list_documents(local.user_id))
 
     async def add_document(self, path: str) -> Document:
         """Add a file (relative to ``root_dir``) to the library; it is indexed in the background."""
         local = self._server_side
-        return await _service(local.core.library.add(local.user_id, path))
+        return await _service(
+            lambda: local.core.library.add(
+                local.user_id, parse_body(NewDocument, {"path": path}).path
+            )
+        )
 
     async def get_document(self, document_id: str) -> Document:
         local = self._server_side
-        return await _service(local.core.library.get(local.user_id, document_id))
+        return await _service(lambda: local.core.library.get(local.user_id, document_id))
 
     async def delete_document(self, document_id: str) -> None:
         local = self._server_side
-        await _service(local.core.library.remove(local.user_id, document_id))
+        await _service(lambda: local.core.library.remove(local.user_id, document_id))
 
     async def passage(self, document_id: str, chunk_id: str) -> Passage:
         """A cited passage, as ``GET documents/{id}/chunks/{chunk_id}`` gives it."""
         local = self._server_side
-        return await _service(local.core.library.passage(local.user_id, document_id, chunk_id))
+        return await _service(
+            lambda: local.core.library.passage(local.user_id, document_id, chunk_id)
+        )
 
     async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
         local = self._server_side
-        return await _service(
-            local.core.library.search_results(local.user_id, query, 5 if k is None else k)
-        )
+        return await _service(lambda: local.core.library.search_results(local.user_id, query, k))
 
     async def export_chat(
         self, chat_id: str | None = None, format: Literal["markdown", "ipynb"] = "markdown"
     ) -> str:
         local = self._server_side
         chat = self._chat_to_export(chat_id)
-        return (await _service(local.core.chats.export(local.user_id, chat, format))).body
+        exported = await _service(lambda: local.core.chats.export(local.user_id, chat, format))
+        return exported.body

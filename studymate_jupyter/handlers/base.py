@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ..chat.service import ChatService
 from ..identity import Identity
 from ..library.service import LibraryService
-from ..protocol import ErrorCode, ProtocolError
+from ..protocol import ErrorCode, ProtocolError, parse_body
 
 AUTH_RESOURCE = "studymate"
 M = TypeVar("M", bound=BaseModel)
@@ -61,14 +61,15 @@ class StudyMateHandler(ExtensionHandlerMixin, APIHandler):
         return self.services.identity.user_id(self.current_user)
 
     def parse_body(self, model: type[M]) -> M:
-        try:
-            return model.model_validate_json(self.request.body or b"{}")
-        except ValidationError as exc:
-            problems = ", ".join(
-                ".".join(map(str, e["loc"])) or e["msg"]
-                for e in exc.errors(include_input=False, include_url=False)
-            )
-            raise ProtocolError("bad_request", f"invalid body: {problems}") from None
+        return parse_body(model, self.request.body)
+
+    def int_argument(self, name: str) -> int | None:
+        """A whole-number query argument: None when absent; 0 when not a number, which the
+        services refuse with the range they take."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return None
+        return int(raw) if raw.isdigit() else 0
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)

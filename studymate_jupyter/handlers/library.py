@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from jupyter_server.auth.decorator import authorized
-from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
+from ..protocol import NewDocument
 from .base import StudyMateHandler
 
 DOCUMENT_ID = r"(?P<document_id>[\w-]{1,64})"
-
-
-class NewDocument(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    path: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class DocumentsHandler(StudyMateHandler):
@@ -58,8 +51,6 @@ class SearchHandler(StudyMateHandler):
     @authorized
     async def get(self) -> None:
         question = self.get_query_argument("q", "")
-        raw_k = self.get_query_argument("k", "5")
-        # Not a number: 0, which the service refuses with the range it takes.
-        k = int(raw_k) if raw_k.isdigit() else 0
+        k = self.int_argument("k")
         results = await self.services.library.search_results(self.user_id, question, k)
         self.write_json({"results": results})

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from jupyter_server.auth.decorator import authorized
-from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
-from ..protocol import DEFAULT_PAGE, MAX_PAGE, ProtocolError, ScopeBody
+from ..protocol import ChatPatch, NewChat
 from .base import StudyMateHandler
-
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class NewChat(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    title: Title = "New chat"
-    # (extension) A chat can be limited to part of the library before its first question.
-    scope: ScopeBody | None = None
-
-
-class ChatPatch(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    title: Title | None = None
-    # null clears the scope (the whole library again); absent leaves it as it is.
-    scope: ScopeBody | None = None
 
 
 class MeHandler(StudyMateHandler):
@@ -47,11 +28,7 @@ class ChatsHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.parse_body(NewChat)
-        scope = body.scope.as_scope() if body.scope else None
-        chat = await self.services.chats.create_chat(
-            self.user_id, body.title.strip() or "New chat", scope
-        )
+        chat = await self.services.chats.create_chat(self.user_id, self.parse_body(NewChat))
         self.write_json(chat, status=201)
 
 
@@ -65,17 +42,7 @@ class ChatHandler(StudyMateHandler):
     @authorized
     async def patch(self, chat_id: str) -> None:
         body = self.parse_body(ChatPatch)
-        if not body.model_fields_set:
-            raise ProtocolError("bad_request", "nothing to change: give a title or a scope")
-        scope = body.scope.as_scope() if body.scope else None
-        chat = await self.services.chats.update_chat(
-            self.user_id,
-            chat_id,
-            title=body.title,
-            scope=scope,
-            clear_scope="scope" in body.model_fields_set and body.scope is None,
-        )
-        self.write_json(chat)
+        self.write_json(await self.services.chats.update_chat(self.user_id, chat_id, body))
 
     @web.authenticated
     @authorized
@@ -90,15 +57,9 @@ class MessagesHandler(StudyMateHandler):
     @authorized
     async def get(self, chat_id: str) -> None:
         before = self.get_query_argument("before", None) or None
-        limit = self._limit()
+        limit = self.int_argument("limit")
         page = await self.services.chats.load(self.user_id, chat_id, before, limit)
         self.write_json({"messages": page.messages, "has_more": page.has_more})
-
-    def _limit(self) -> int:
-        raw = self.get_query_argument("limit", str(DEFAULT_PAGE))
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-            raise ProtocolError("bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
-        return int(raw)
 
 
 class ExportHandler(StudyMateHandler):

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("studymate.library")
 
+DEFAULT_RESULTS = 5
 MAX_RESULTS = 50
 MAX_QUESTION = 4096
 SNIPPET = 300
@@ -175,8 +176,11 @@ class LibraryService:
     ) -> list[Hit]:
         return await self.db.read(lambda s: self.retriever.search(s, user_id, question, k, scope))
 
-    async def search_results(self, user_id: str, question: str, k: int) -> list[SearchResult]:
+    async def search_results(
+        self, user_id: str, question: str, k: int | None = None
+    ) -> list[SearchResult]:
         """``GET search``: the k best passages as citations with a snippet of their text."""
+        k = DEFAULT_RESULTS if k is None else k
         if not 1 <= k <= MAX_RESULTS:
             raise ProtocolError("bad_request", f"k must be an integer from 1 to {MAX_RESULTS}")
         if len(question) > MAX_QUESTION:

@@ -35,12 +35,18 @@ class ScopeBody(_Body):
         return {"folder": self.folder, "document_ids": self.document_ids}
 
 
-class NewChat(_Body):
-    """``POST chats``."""
+class _Scoped(_Body):
+    scope: ScopeBody | None = None
+
+    @property
+    def chat_scope(self) -> ChatScope | None:
+        return self.scope.as_scope() if self.scope else None
+
+
+class NewChat(_Scoped):
+    """``POST chats``; (extension) a scope limits the chat before its first question."""
 
     title: Title = DEFAULT_TITLE
-    # (extension) A chat can be limited to part of the library before its first question.
-    scope: ScopeBody | None = None
 
     @field_validator("title")
     @classmethod
@@ -48,12 +54,11 @@ class NewChat(_Body):
         return title.strip() or DEFAULT_TITLE
 
 
-class ChatPatch(_Body):
-    """``PATCH chats/{id}``."""
+class ChatPatch(_Scoped):
+    """``PATCH chats/{id}``: a ``scope`` of null clears it (the whole library again); an
+    absent one leaves it as it is."""
 
     title: Title | None = None
-    # null clears the scope (the whole library again); absent leaves it as it is.
-    scope: ScopeBody | None = None
 
     @property
     def clears_scope(self) -> bool:
