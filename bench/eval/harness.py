@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from studymate_jupyter.library import parsers
+from studymate_jupyter import passages
+from studymate_jupyter.library import bookindex, parsers
 from studymate_jupyter.library.query import build_match_query
 from studymate_jupyter.library.retrieval import HIT_COLUMNS, Retriever, hit_from_row
 from studymate_jupyter.library.worker import parse_document
@@ -62,9 +63,9 @@ def load_questions(path: Path) -> list[Question]:
 
 def parse_manuals(manuals: dict[str, Path], cache: Path | None) -> dict[str, ParsedDocument]:
     """Parse each PDF in the server's worker process; reuse a parse of the same bytes + parser."""
-    from studymate_jupyter.library import bookindex
-
-    sources = b"".join(Path(str(m.__file__)).read_bytes() for m in (parsers, bookindex))
+    # A parse is reused only while every parser module and the index reader are unchanged.
+    modules = [*sorted(Path(str(parsers.__file__)).parent.glob("*.py")), Path(bookindex.__file__)]
+    sources = b"".join(path.read_bytes() for path in modules)
     parser_hash = hashlib.sha256(sources).hexdigest()[:12]
     parsed: dict[str, ParsedDocument] = {}
     for name, path in manuals.items():
@@ -89,7 +90,7 @@ def fixed_chunks(document: ParsedDocument, size: int = 150) -> list[Chunk]:
     for unit in document.units:
         for start, end in _spans(unit.text):
             words.append((offset + start, offset + end, unit.page))
-        offset += len(unit.text) + len(parsers.UNIT_SEPARATOR)
+        offset += len(unit.text) + len(passages.UNIT_SEPARATOR)
     full = document.text
     chunks: list[Chunk] = []
     for start in range(0, len(words), size):

@@ -10,7 +10,8 @@ import pytest
 
 from studymate_jupyter.library.chunking import chunk_document
 from studymate_jupyter.library.errors import IngestError
-from studymate_jupyter.library.parsers import parse_file, slugify
+from studymate_jupyter.library.parsers import parse_file
+from studymate_jupyter.library.parsers.markdown import slugify
 
 if TYPE_CHECKING:
     from pathlib import Path

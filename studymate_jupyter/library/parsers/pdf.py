@@ -1,0 +1,110 @@
+"""PDF: one unit per page (the page index in the file), headings from the outline."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from ...passages import ParsedDocument, ParsedUnit
+from ..bookindex import add_index_keywords
+from ..errors import IngestError
+from .text import clean_text, is_garbled
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+def parse_pdf(data: bytes) -> ParsedDocument:
+    """One unit per PDF page with a text layer; page numbers are 1-based page indexes."""
+    from io import BytesIO
+
+    # pypdf is imported here so the Markdown and notebook paths do not pay for it.
+    from pypdf import PdfReader
+    from pypdf.errors import (
+        DependencyError,
+        FileNotDecryptedError,
+        LimitReachedError,
+        PyPdfError,
+    )
+
+    try:
+        with warnings.catch_warnings():
+            # pypdf warns about every malformed object; the outcome is what matters.
+            warnings.simplefilter("ignore")
+            reader = PdfReader(BytesIO(data))
+            if reader.is_encrypted and not _decrypt_with_empty_password(reader):
+                raise IngestError("encrypted PDF")
+            page_count = len(reader.pages)
+            headings = _pdf_headings(reader, page_count)
+            units: list[ParsedUnit] = []
+            for index, page in enumerate(reader.pages):
+                raw = page.extract_text() or ""
+                if is_garbled(raw):
+                    continue
+                text = clean_text(raw)
+                if text:
+                    units.append(ParsedUnit(page=index + 1, text=text, heading=headings[index]))
+    except IngestError:
+        raise
+    except (FileNotDecryptedError, DependencyError):
+        raise IngestError("encrypted PDF") from None
+    except LimitReachedError:
+        raise IngestError("PDF content too large to decompress") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        raise IngestError("corrupt or unreadable PDF") from None
+    except (RecursionError, AssertionError, ZeroDivisionError, OverflowError):
+        # Hostile object graphs make pypdf fail in many ways; none of them is the user's bug.
+        raise IngestError("corrupt or unreadable PDF") from None
+    if not units:
+        raise IngestError("no extractable text")
+    return ParsedDocument(kind="pdf", pages=page_count, units=add_index_keywords(units, page_count))
+
+
+def _decrypt_with_empty_password(reader: Any) -> bool:
+    # Many PDFs are "encrypted" only with an owner password to forbid printing; they open.
+    from pypdf import PasswordType
+
+    try:
+        return bool(reader.decrypt("") != PasswordType.NOT_DECRYPTED)
+    except Exception:
+        return False
+
+
+def _pdf_headings(reader: Any, page_count: int) -> list[str]:
+    """For each page, the outline path in force there plus titles of sections it starts."""
+    entries: list[tuple[int, int, str]] = []  # (page index, depth, title)
+
+    def walk(items: Iterable[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+                title = str(item.title)
+            except Exception:
+                continue
+            if page is not None and 0 <= page < page_count:
+                entries.append((page, depth, " ".join(title.split())))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:
+        # A broken outline costs headings, not the document.
+        return [""] * page_count
+    entries.sort(key=lambda entry: entry[0])
+    headings: list[str] = []
+    path: list[str] = []
+    position = 0
+    for page in range(page_count):
+        started: list[str] = []
+        while position < len(entries) and entries[position][0] == page:
+            _, depth, title = entries[position]
+            del path[depth:]
+            path.append(title)
+            started.append(title)
+            position += 1
+        # The breadcrumb names where the page sits; titles started here name what it holds.
+        titles = list(dict.fromkeys([*path[:-1], *started, *path[-1:]]))
+        headings.append(" / ".join(titles))
+    return headings
