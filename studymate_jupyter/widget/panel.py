@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import threading
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -27,18 +28,18 @@ from .backend import Backend, open_backend
 from .citations import open_in_lab, preview_body, preview_link, preview_title
 from .render import escape
 from .scope import scope_of
-from .screen import NEW_CHAT, Screen
+from .screen import NEW_CHAT, Actions, Screen
 from .views import MessageView
 
 if TYPE_CHECKING:
-    from ..client.types import ConnectionState, LibraryEventData, TypingEventData
+    from ..client.types import Chat, ConnectionState, LibraryEventData, TypingEventData
     from ..protocol import ChatScope, Citation, Document, Message, Passage
 
 T = TypeVar("T")
 log = logging.getLogger("studymate_jupyter.widget")
 
 
-class ChatPanel(Screen):
+class ChatPanel:
     """The StudyMate chat as a notebook widget; display it by making it a cell's last value.
 
     ``chat_id`` opens that chat (``None``: a new chat, created by its first message);
@@ -59,7 +60,28 @@ class ChatPanel(Screen):
         max_updates: float = 20.0,
         probe_timeout: float = 3.0,
     ) -> None:
-        super().__init__()
+        self._lock = threading.RLock()
+        self._chats: list[Chat] = []
+        #: The library's ready documents, which the "Draws on" dropdown offers.
+        self._documents: list[Document] = []
+        #: What a new chat will draw on once its first question creates it.
+        self._pending_scope: ChatScope | None = None
+        self._typing = False
+        self._streaming = False
+        #: The question the error bar's Retry sends again.
+        self._retry_text: str | None = None
+        self.screen = Screen(
+            Actions(
+                pick_chat=self._on_pick,
+                new_chat=self._on_new_chat,
+                choose_scope=self._on_scope,
+                send_input=self._send_input,
+                stop=self._on_stop,
+                retry_error=self._retry,
+                open_chip=self._on_chip,
+                retry_reply=self._on_retry,
+            )
+        )
         self.min_interval = 1.0 / max_updates
         self._messages: list[Message] = []
         self._state: str = "connecting"
@@ -81,6 +103,9 @@ class ChatPanel(Screen):
         )
 
     # --- public API ------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.screen.widget._repr_mimebundle_(**kwargs)
 
     @property
     def messages(self) -> list[Message]:
@@ -121,7 +146,7 @@ class ChatPanel(Screen):
     def views(self) -> dict[str, MessageView]:
         """The message rows on screen by message id."""
         with self._lock:
-            return dict(self._views)
+            return dict(self.screen._views)
 
     async def send(self, text: str, *, timeout: float | None = None) -> Message:
         """Send ``text`` in the open chat; return the assistant's final Message (with its
@@ -165,10 +190,7 @@ class ChatPanel(Screen):
             log.debug("closing the client failed: %s", exc)
         self._thread.stop()
         with self._lock:
-            for view in self._views.values():
-                view.close()
-            self._views.clear()
-            self.widget.close()
+            self.screen.close()
 
     # --- thread plumbing -------------------------------------------------------------------
 
@@ -335,21 +357,21 @@ class ChatPanel(Screen):
     async def _open_citation(self, number: int, citation: Citation) -> Passage:
         backend = await self._ready()
         with self._lock:
-            self.preview.show(preview_title(number, citation, None), "<i>Loading…</i>", "")
+            self.screen.show_passage(preview_title(number, citation, None), "<i>Loading…</i>", "")
         if not backend.in_process:
             open_in_lab(citation)
         try:
             passage = await backend.passage(citation["document_id"], citation["chunk_id"])
         except StudyMateError as exc:
             with self._lock:
-                self.preview.show(
+                self.screen.show_passage(
                     preview_title(number, citation, None),
                     f"<i>The passage cannot be shown: {escape(exc.message)}</i>",
                     "",
                 )
             raise
         with self._lock:
-            self.preview.show(
+            self.screen.show_passage(
                 preview_title(number, citation, passage),
                 preview_body(passage),
                 preview_link(backend.base_url, passage),
@@ -375,7 +397,7 @@ class ChatPanel(Screen):
         reason = backend.local_reason if backend is not None else None
         with self._lock:
             self._state = state
-            self.status.value = self._indicator_html(state, reason)
+            self.screen.show_status(state, reason)
 
     def _on_message(self, message: Message) -> None:
         if self._backend is not None and message.get("chat_id") == self._backend.client.chat_id:
@@ -384,7 +406,7 @@ class ChatPanel(Screen):
                 # frame that says so arrives.
                 with self._lock:
                     self._typing = False
-                    self._update_typing()
+                    self.screen.update_typing(self._typing, self._streaming)
             self._schedule()
 
     def _on_history(self, chat_id: str) -> None:
@@ -392,9 +414,8 @@ class ChatPanel(Screen):
             self._schedule()
 
     def _on_library(self, data: LibraryEventData) -> None:
-        document = data.get("document")
         # Progress frames come many a second; only a change of what can be chosen matters.
-        if document is None or document["status"] in ("ready", "failed"):
+        if data["event"] == "removed" or data["document"]["status"] in ("ready", "failed"):
             self._submit(self._refresh_documents())
 
     def _on_chat_changed(self, _chat_id: str | None) -> None:
@@ -411,7 +432,7 @@ class ChatPanel(Screen):
         # Not batched: two frames a reply, and a short "thinking" must still show.
         with self._lock:
             self._typing = bool(data.get("is_typing"))
-            self._update_typing()
+            self.screen.update_typing(self._typing, self._streaming)
 
     # --- rendering -------------------------------------------------------------------------
 
@@ -450,19 +471,32 @@ class ChatPanel(Screen):
                 shown.append(pending)
         with self._lock:
             self._messages = messages
-            self._render_messages(shown)
+            self.screen.render_messages(shown)
             self._streaming = any(m.get("status") == "streaming" for m in messages)
-            self._update_typing()
-            self._render_header(client.chat_id)
+            self.screen.update_typing(self._typing, self._streaming)
+            self.screen.render_header(
+                client.chat_id, self._chats, self._documents, self._pending_scope
+            )
+
+    def _show_error(self, text: str, retry_text: str | None) -> None:
+        with self._lock:
+            if retry_text is not None:
+                self._retry_text = retry_text
+            self.screen.show_error(text, can_retry=self._retry_text is not None)
+
+    def _clear_error(self) -> None:
+        with self._lock:
+            self._retry_text = None
+            self.screen.clear_error()
 
     # --- user actions (any thread: they only hand work to the client's loop) --------------
 
     def _send_input(self) -> None:
         with self._lock:
-            text = self.input.value
+            text = self.screen.input.value
             if not text.strip():
                 return
-            self.input.value = ""
+            self.screen.input.value = ""
         self._submit(self._post_input(text))
 
     def _retry(self) -> None:
@@ -482,9 +516,8 @@ class ChatPanel(Screen):
     def _on_new_chat(self) -> None:
         self._submit(self._new_chat())
 
-    def _on_scope(self, change: dict[str, Any]) -> None:
-        if not self._syncing_picker:
-            self._submit(self._set_scope(scope_of(change["new"])))
+    def _on_scope(self, value: str) -> None:
+        self._submit(self._set_scope(scope_of(value)))
 
     def _on_stop(self) -> None:
         self._submit(self._stop())
@@ -492,10 +525,7 @@ class ChatPanel(Screen):
     def _on_chip(self, number: int, citation: Citation) -> None:
         self._submit(self._open_citation(number, citation))
 
-    def _on_pick(self, change: dict[str, Any]) -> None:
-        if self._syncing_picker:
-            return
-        value = change["new"]
+    def _on_pick(self, value: str) -> None:
         if value == NEW_CHAT:
             self._submit(self._new_chat())
         else:

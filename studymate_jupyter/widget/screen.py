@@ -1,12 +1,14 @@
 """What the panel shows: its widgets and how a state of the chat is drawn into them.
 
-``Screen`` knows nothing of the client or its thread; ``ChatPanel`` drives it, always under
-``self._lock``, and supplies the user-action callbacks.
+``Screen`` knows nothing of the client, its thread or the chat's state: ``ChatPanel`` owns
+those, draws through these methods under its own lock, and receives what the user does
+through the ``Actions`` it hands in.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -30,27 +32,35 @@ _INDICATOR = {
 NEW_CHAT = ""  # the picker's value for "a new chat" (its first message creates it)
 
 
+@dataclass(frozen=True)
+class Actions:
+    """What the user did, for the panel to carry out (called on the kernel's thread)."""
+
+    pick_chat: Callable[[str], None]
+    new_chat: Callable[[], None]
+    choose_scope: Callable[[str], None]
+    send_input: Callable[[], None]
+    stop: Callable[[], None]
+    retry_error: Callable[[], None]
+    open_chip: Callable[[int, Citation], None]
+    retry_reply: Callable[[Message], None]
+
+
 class Screen:
     """The widgets of a chat panel (header, messages, typing, errors, input, preview)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
+    def __init__(self, actions: Actions) -> None:
+        self._actions = actions
         self._views: dict[str, MessageView] = {}
-        self._chats: list[Chat] = []
-        #: The library's ready documents, which the "Draws on" dropdown offers.
-        self._documents: list[Document] = []
-        #: What a new chat will draw on once its first question creates it.
-        self._pending_scope: ChatScope | None = None
         #: What the "Draws on" dropdown was last drawn from: the header is redrawn many times a
         #: second while a reply streams, and its options only change with these.
         self._scope_drawn: tuple[list[Document], str] | None = None
-        self._typing = False
-        self._streaming = False
-        self._retry_text: str | None = None
+        #: Set while the pickers are redrawn, so that is not taken for the user's choice.
         self._syncing_picker = False
         self._build_widgets()
 
     def _build_widgets(self) -> None:
+        actions = self._actions
         self.title = w.HTML("<b>New chat</b>", layout=w.Layout(flex="1 1 auto"))
         self.status = w.HTML(self._indicator_html("connecting", None))
         self.picker = w.Dropdown(
@@ -60,7 +70,7 @@ class Screen:
         self.new_chat_button = w.Button(
             description="New chat", icon="plus", layout=w.Layout(width="auto")
         )
-        self.new_chat_button.on_click(lambda _button: self._on_new_chat())
+        self.new_chat_button.on_click(lambda _button: actions.new_chat())
         self.scope_picker = w.Dropdown(
             description="Draws on",
             options=[("Whole library", WHOLE_LIBRARY)],
@@ -86,27 +96,27 @@ class Screen:
         self.retry_button = w.Button(
             description="Retry", icon="refresh", layout=w.Layout(width="auto")
         )
-        self.retry_button.on_click(lambda _button: self._retry())
+        self.retry_button.on_click(lambda _button: actions.retry_error())
         self.error_bar = w.HBox([self.error, self.retry_button], layout=w.Layout(display="none"))
         self.input = QuestionBox(
             placeholder="Ask about your course material… (Enter sends, Shift+Enter: new line)",
             layout=w.Layout(flex="1 1 auto", width="auto"),
         )
-        self.input.on_submit(lambda _text: self._send_input())
+        self.input.on_submit(lambda _text: actions.send_input())
         self.send_button = w.Button(
             description="Send",
             icon="paper-plane",
             button_style="primary",
             layout=w.Layout(width="auto"),
         )
-        self.send_button.on_click(lambda _button: self._send_input())
+        self.send_button.on_click(lambda _button: actions.send_input())
         self.stop_button = w.Button(
             description="Stop",
             icon="stop",
             button_style="warning",
             layout=w.Layout(width="auto", display="none"),
         )
-        self.stop_button.on_click(lambda _button: self._on_stop())
+        self.stop_button.on_click(lambda _button: actions.stop())
         self.input_row = w.HBox([self.input, self.send_button, self.stop_button])
         self.preview = PreviewView()
         self.widget = w.VBox(
@@ -121,9 +131,6 @@ class Screen:
             layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="4px"),
         )
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
     @staticmethod
     def _indicator_html(state: str, reason: str | None) -> str:
         color, label = _INDICATOR.get(state, ("#777", state))
@@ -133,15 +140,18 @@ class Screen:
             f"● {escape(label)}</span>" + (f" <small>{escape(reason)}</small>" if reason else "")
         )
 
-    # --- drawing (under self._lock) ---------------------------------------------------------
+    # --- drawing (under the panel's lock) ---------------------------------------------------
 
-    def _render_messages(self, shown: list[Message]) -> None:
+    def show_status(self, state: str, reason: str | None) -> None:
+        self.status.value = self._indicator_html(state, reason)
+
+    def render_messages(self, shown: list[Message]) -> None:
         keep: dict[str, MessageView] = {}
         rows = []
         for message in shown:
             view = self._views.get(message["id"])
             if view is None:
-                view = MessageView(message, self._on_chip, self._on_retry)
+                view = MessageView(message, self._actions.open_chip, self._actions.retry_reply)
             else:
                 view.update(message)
             keep[message["id"]] = view
@@ -153,25 +163,32 @@ class Screen:
                 view.close()
         self._views = keep
 
-    def _update_typing(self) -> None:
-        thinking = self._typing
-        text = "StudyMate is writing…" if self._streaming else "StudyMate is thinking…"
+    def update_typing(self, thinking: bool, streaming: bool) -> None:
+        text = "StudyMate is writing…" if streaming else "StudyMate is thinking…"
         value = f"<i>{text}</i>" if thinking else ""
         if self.typing_indicator.value != value:
             self.typing_indicator.value = value
         show(self.typing_indicator, thinking)
-        show(self.stop_button, thinking or self._streaming)
+        show(self.stop_button, thinking or streaming)
 
-    def _render_header(self, chat_id: str | None) -> None:
-        chat = next((c for c in self._chats if c["id"] == chat_id), None)
+    def render_header(
+        self,
+        chat_id: str | None,
+        chats: list[Chat],
+        documents: list[Document],
+        pending_scope: ChatScope | None,
+    ) -> None:
+        """The title, the chat picker and the "Draws on" dropdown; a new chat shows what its
+        first question will create it with (``pending_scope``)."""
+        chat = next((c for c in chats if c["id"] == chat_id), None)
         title = chat["title"] if chat else ("New chat" if chat_id is None else "Chat")
         html = f"<b>{escape(title)}</b>"
         if self.title.value != html:
             self.title.value = html
-        options = [("New chat", NEW_CHAT)] + [(c["title"], c["id"]) for c in self._chats]
+        options = [("New chat", NEW_CHAT)] + [(c["title"], c["id"]) for c in chats]
         if chat_id is not None and chat is None:
             options.append((title, chat_id))
-        scope = chat.get("scope") if chat else self._pending_scope
+        scope = chat.get("scope") if chat else pending_scope
         self._syncing_picker = True
         try:
             if tuple(options) != tuple(self.picker.options):
@@ -179,58 +196,46 @@ class Screen:
             value = chat_id or NEW_CHAT
             if self.picker.value != value:
                 self.picker.value = value
-            self._render_scope(scope)
+            self._render_scope(scope, documents)
         finally:
             self._syncing_picker = False
 
-    def _render_scope(self, scope: ChatScope | None) -> None:
+    def _render_scope(self, scope: ChatScope | None, documents: list[Document]) -> None:
         value = value_of(scope)
         drawn = self._scope_drawn
-        if drawn is None or drawn[0] is not self._documents or drawn[1] != value:
-            self._scope_drawn = (self._documents, value)
-            options = scope_options(self._documents, scope)
+        if drawn is None or drawn[0] is not documents or drawn[1] != value:
+            self._scope_drawn = (documents, value)
+            options = scope_options(documents, scope)
             if tuple(options) != tuple(self.scope_picker.options):
                 self.scope_picker.options = options
-            self.scope_picker.tooltip = f"This chat draws on: {describe(scope, self._documents)}"
+            self.scope_picker.tooltip = f"This chat draws on: {describe(scope, documents)}"
         # Always: a choice the server refused must go back to what the chat draws on.
         if self.scope_picker.value != value:
             self.scope_picker.value = value
 
-    def _show_error(self, text: str, retry_text: str | None) -> None:
-        with self._lock:
-            if retry_text is not None:
-                self._retry_text = retry_text
-            self.error.value = f'<span style="color: #c62828">{escape(text)}</span>'
-            show(self.retry_button, self._retry_text is not None)
-            show(self.error_bar, True)
+    def show_error(self, text: str, can_retry: bool) -> None:
+        self.error.value = f'<span style="color: #c62828">{escape(text)}</span>'
+        show(self.retry_button, can_retry)
+        show(self.error_bar, True)
 
-    def _clear_error(self) -> None:
-        with self._lock:
-            self._retry_text = None
-            show(self.error_bar, False)
+    def clear_error(self) -> None:
+        show(self.error_bar, False)
 
-    # --- user actions: ChatPanel hands them to the client's loop ----------------------------
+    def show_passage(self, title: str, body: str, link: str) -> None:
+        self.preview.show(title, body, link)
+
+    def close(self) -> None:
+        for view in self._views.values():
+            view.close()
+        self._views.clear()
+        self.widget.close()
+
+    # --- what the user does ----------------------------------------------------------------
 
     def _on_pick(self, change: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _on_new_chat(self) -> None:
-        raise NotImplementedError
+        if not self._syncing_picker:
+            self._actions.pick_chat(change["new"])
 
     def _on_scope(self, change: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _send_input(self) -> None:
-        raise NotImplementedError
-
-    def _on_stop(self) -> None:
-        raise NotImplementedError
-
-    def _retry(self) -> None:
-        raise NotImplementedError
-
-    def _on_chip(self, number: int, citation: Citation) -> None:
-        raise NotImplementedError
-
-    def _on_retry(self, message: Message) -> None:
-        raise NotImplementedError
+        if not self._syncing_picker:
+            self._actions.choose_scope(change["new"])

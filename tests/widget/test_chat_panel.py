@@ -85,7 +85,7 @@ def html_values(panel: ChatPanel) -> list[str]:
     textContent and attributes, so they are not HTML."""
     return [
         widget.value
-        for widget in all_widgets(panel.widget)
+        for widget in all_widgets(panel.screen.widget)
         if isinstance(widget, (w.HTML, w.HTMLMath))
     ]
 
@@ -116,17 +116,17 @@ def active_content(text: str) -> list[str]:
 async def test_a_scripted_conversation_streams_a_cited_answer_into_the_panel(tmp_path):
     async with server_answering(tmp_path, ANSWER) as server, panel_on(server) as panel:
         assert panel.connection == "connected"
-        assert "connected" in panel.status.value
+        assert "connected" in panel.screen.status.value
         document = await panel.add_document("notes.md")
         assert document["status"] == "ready"
 
         typing: list[bool] = []
-        panel.typing_indicator.layout.observe(
+        panel.screen.typing_indicator.layout.observe(
             lambda change: typing.append(change["new"] != "none"), names="display"
         )
         bodies: list[str] = []
         stop_shown: list[bool] = []
-        panel.stop_button.layout.observe(
+        panel.screen.stop_button.layout.observe(
             lambda change: stop_shown.append(change["new"] != "none"), names="display"
         )
 
@@ -136,7 +136,7 @@ async def test_a_scripted_conversation_streams_a_cited_answer_into_the_panel(tmp
                     bodies.append(row.children[0].value)
                     row.children[0].observe(lambda c: bodies.append(c["new"]), names="value")
 
-        panel.message_list.observe(watch_rows, names="children")
+        panel.screen.message_list.observe(watch_rows, names="children")
 
         reply = await panel.send(QUESTION)
 
@@ -145,8 +145,8 @@ async def test_a_scripted_conversation_streams_a_cited_answer_into_the_panel(tmp
         assert [m["role"] for m in panel.messages] == ["user", "assistant"]
         assert panel.messages[0]["content"] == QUESTION
         assert panel.messages[1] == reply
-        assert QUESTION in panel.title.value
-        assert panel.chat_id in dict(panel.picker.options).values()
+        assert QUESTION in panel.screen.title.value
+        assert panel.chat_id in dict(panel.screen.picker.options).values()
 
         # The reply grew in place, batched (~1.2 s of streaming, at most ~20 updates a second).
         words = [b.count("word") for b in bodies]
@@ -165,15 +165,15 @@ async def test_a_scripted_conversation_streams_a_cited_answer_into_the_panel(tmp
         chips = list(view.chips.children)
         assert [c.description for c in chips] == ["[1] notes.md p.1–2"]
         assert chips[0].tooltip.startswith("relevance ")
-        assert panel.preview.box.layout.display == "none"
+        assert panel.screen.preview.box.layout.display == "none"
 
         chips[0].click()
-        await until(lambda: "learning rate sets the size" in panel.preview.body.value)
-        assert panel.preview.box.layout.display is None
-        assert "[1] notes.md p.1–2" in panel.preview.title.value
+        await until(lambda: "learning rate sets the size" in panel.screen.preview.body.value)
+        assert panel.screen.preview.box.layout.display is None
+        assert "[1] notes.md p.1–2" in panel.screen.preview.title.value
         # Outside JupyterLab's extension: a link to the file, opening in a new tab.
-        assert 'href="/files/notes.md#gradient-descent"' in panel.preview.link.value
-        assert 'target="_blank"' in panel.preview.link.value
+        assert 'href="/files/notes.md#gradient-descent"' in panel.screen.preview.link.value
+        assert 'target="_blank"' in panel.screen.preview.link.value
 
 
 async def test_a_hostile_message_reaches_no_widget_with_anything_active(tmp_path):
@@ -248,9 +248,9 @@ async def test_without_a_reachable_server_the_panel_runs_in_process(tmp_path):
         await panel.wait_ready()
         assert panel.in_process
         assert panel.connection == "in-process"
-        assert "in-process" in panel.status.value
+        assert "in-process" in panel.screen.status.value
         assert f"No Jupyter server reachable at http://127.0.0.1:{closed_port}/" in (
-            panel.status.value
+            panel.screen.status.value
         )
         await panel.add_document("notes.md")
         reply = await panel.send(QUESTION)
@@ -261,8 +261,8 @@ async def test_without_a_reachable_server_the_panel_runs_in_process(tmp_path):
         passage = await panel.open_citation(reply["citations"][0])
         assert "learning rate" in passage["text"]
         # No server to serve the file: the preview says where it is instead of linking.
-        assert "href" not in panel.preview.link.value
-        assert "notes.md" in panel.preview.link.value
+        assert "href" not in panel.screen.preview.link.value
+        assert "notes.md" in panel.screen.preview.link.value
     finally:
         await asyncio.to_thread(panel.close)
 
@@ -274,6 +274,6 @@ async def test_a_wrong_token_is_reported_and_not_taken_for_an_absent_server(stud
             await panel.wait_ready()
         assert not panel.in_process
         assert panel.connection == "offline"
-        assert panel.error_bar.layout.display is None
+        assert panel.screen.error_bar.layout.display is None
     finally:
         await asyncio.to_thread(panel.close)

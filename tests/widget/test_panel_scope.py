@@ -29,8 +29,8 @@ async def until(predicate: Any, what: str, timeout: float = 20) -> None:
 
 async def choose(panel: ChatPanel, label: str) -> None:
     """Pick `label` in the dropdown, as a user would, once it is offered."""
-    await until(lambda: label in dict(panel.scope_picker.options), f"{label!r} never offered")
-    panel.scope_picker.value = dict(panel.scope_picker.options)[label]
+    await until(lambda: label in dict(panel.screen.scope_picker.options), f"{label!r} never offered")
+    panel.screen.scope_picker.value = dict(panel.screen.scope_picker.options)[label]
 
 
 async def ask(panel: ChatPanel) -> set[str]:
@@ -68,7 +68,7 @@ async def test_a_new_chat_limited_to_a_folder_before_its_first_question_cites_on
         chat = server.call("GET", f"studymate/api/chats/{panel.chat_id}")
         assert chat["scope"] == PHYSICS
         assert chat["title"] == QUESTION
-        assert panel.scope_picker.value == value_of(PHYSICS)
+        assert panel.screen.scope_picker.value == value_of(PHYSICS)
 
         await choose(panel, "Whole library")
         await until(lambda: panel.scope is None, "the chat never went back to the library")
@@ -83,9 +83,9 @@ async def test_a_scope_chosen_in_another_client_shows_in_the_dropdown(tmp_path: 
         both = {"folder": None, "document_ids": ids}
         server.call("PATCH", f"studymate/api/chats/{panel.chat_id}", {"scope": both})
         await until(lambda: panel.scope == both, "chat_updated never reached the panel")
-        await until(lambda: panel.scope_picker.value == value_of(both), "dropdown not synced")
-        assert panel.scope_picker.label == "eigen.md, light.md"
-        assert "eigen.md, light.md" in panel.scope_picker.tooltip
+        await until(lambda: panel.screen.scope_picker.value == value_of(both), "dropdown not synced")
+        assert panel.screen.scope_picker.label == "eigen.md, light.md"
+        assert "eigen.md, light.md" in panel.screen.scope_picker.tooltip
 
 
 async def test_in_process_a_chat_is_limited_to_a_chosen_document(tmp_path: Path) -> None:
