@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
+import math
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Int, Unicode, default
+from traitlets import Bool, Bunch, Enum, Float, Int, TraitError, Unicode, default, validate
 
 from .assistant import Assistant
 from .assistant.extractive import ExtractiveAssistant
-from .assistant.openai_compat import OpenAICompatibleAssistant
+from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAICompatibleAssistant
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
@@ -23,12 +23,30 @@ from .handlers.base import Limits, Services
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
+from .library.embeddings import HybridRetriever
 from .library.retrieval import Bm25Retriever, Retriever
 from .library.service import IngestLimits, LibraryService
+from .parts import PartKind
 from .store import chats as repo
 from .store.db import Database
 
 CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
+# The name jupyter-server knows the extension by (ServerApp.jpserver_extensions).
+PACKAGE = __name__.partition(".")[0]
+
+ASSISTANTS: PartKind[Assistant] = PartKind(
+    "assistant",
+    Assistant,
+    {"extractive": ExtractiveAssistant, "openai": OpenAICompatibleAssistant},
+    entry_points="studymate.assistants",
+)
+RETRIEVERS: PartKind[Retriever] = PartKind(
+    "retriever",
+    Retriever,
+    # HybridRetriever imports torch and the model only when it is built: naming it is free.
+    {"bm25": Bm25Retriever, "hybrid": HybridRetriever},
+    entry_points="studymate.retrievers",
+)
 
 
 class StudyMate(ExtensionApp):
@@ -54,23 +72,25 @@ class StudyMate(ExtensionApp):
         5000,
         config=True,
         help="Milliseconds a write waits for another process holding the SQLite file "
-        "(default 5000).",
+        "(default 5000; more than 0).",
     )
     assistant = Unicode(
         "extractive",
         config=True,
         help="""The assistant that answers: "extractive" (default, offline: answers from the
         library's passages), "openai" (any OpenAI-compatible chat-completions server, see
-        openai_base_url), or "package.module:Class" for an Assistant subclass.""",
+        openai_base_url), the name of a provider installed in the entry-point group
+        `studymate.assistants`, or "package.module:Class" for an Assistant subclass. Checked
+        when the server starts: an unknown one stops StudyMate with the choices.""",
     )
     openai_base_url = Unicode(
-        "http://127.0.0.1:11434/v1",
+        DEFAULT_BASE_URL,
         config=True,
         help="Base URL of the OpenAI-compatible API for assistant='openai' "
         "(default: a local Ollama).",
     )
     openai_model = Unicode(
-        "llama3.2", config=True, help="Model name sent to the OpenAI-compatible API."
+        DEFAULT_MODEL, config=True, help="Model name sent to the OpenAI-compatible API."
     )
     openai_api_key = Unicode(
         config=True,
@@ -92,43 +112,90 @@ class StudyMate(ExtensionApp):
     max_content_bytes = Int(
         1024 * 1024,
         config=True,
-        help="Largest message content accepted, in UTF-8 bytes (default 1 MiB); larger: too_large.",
+        help="Largest message content accepted, in UTF-8 bytes (default 1 MiB; more than 0); "
+        "larger: too_large.",
     )
     rate_limit = Float(
         100.0,
         config=True,
-        help="Frames a second one connection may send, sustained (default 100; 0 disables).",
+        help="Frames a second one connection may send, sustained (default 100; 0 disables the "
+        "limit; not negative).",
     )
     rate_burst = Int(
-        400, config=True, help="Frames one connection may send at once before rate_limit applies."
+        400,
+        config=True,
+        help="Frames one connection may send at once before rate_limit applies (default 400; "
+        "at least 1).",
     )
     retriever = Unicode(
         "bm25",
         config=True,
         help="""How the library ranks passages: "bm25" (default: SQLite FTS5, offline),
         "hybrid" (BM25 fused with dense embeddings; needs `pip install
-        studymate-jupyter[embeddings]`), or "package.module:Class" for a Retriever subclass.""",
+        studymate-jupyter[embeddings]`), the name of a retriever installed in the entry-point
+        group `studymate.retrievers`, or "package.module:Class" for a Retriever subclass.
+        Checked when the server starts: an unknown one stops StudyMate with the choices.""",
     )
     max_document_bytes = Int(
         100 * 1024 * 1024,
         config=True,
-        help="Largest file the library indexes, in bytes (default 100 MiB); larger ones fail.",
+        help="Largest file the library indexes, in bytes (default 100 MiB; more than 0); larger "
+        "ones fail.",
     )
     parse_timeout = Float(
         300.0,
         config=True,
-        help="Seconds a document may take to parse before it fails (default 300).",
+        help="Seconds a document may take to parse before it fails (default 300; more than 0).",
     )
     parse_memory = Int(
         2 * 1024 * 1024 * 1024,
         config=True,
-        help="Bytes of memory the parser process may use (default 2 GiB); more fails the file.",
+        help="Bytes of memory the parser process may use (default 2 GiB; more than 0); more "
+        "fails the file.",
     )
     stream_frame_rate = Float(
         20.0,
         config=True,
-        help="Most frames a second a streaming reply sends each subscriber (default 20).",
+        help="Most frames a second a streaming reply sends each subscriber (default 20; more "
+        "than 0).",
     )
+
+    #: The services, once initialize_settings has built them.
+    core: Core | None = None
+
+    @validate("assistant")
+    def _valid_assistant(self, proposal: Bunch) -> str:
+        ASSISTANTS.find(proposal["value"])
+        return str(proposal["value"])
+
+    @validate("retriever")
+    def _valid_retriever(self, proposal: Bunch) -> str:
+        RETRIEVERS.find(proposal["value"])
+        return str(proposal["value"])
+
+    @validate(
+        "busy_timeout",
+        "max_content_bytes",
+        "rate_burst",
+        "max_document_bytes",
+        "parse_timeout",
+        "parse_memory",
+        "stream_frame_rate",
+    )
+    def _positive(self, proposal: Bunch) -> float:
+        value: float = proposal["value"]  # an int for the Int traits, and it stays one
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"StudyMate.{proposal['trait'].name} must be more than 0, not {value}")
+        return value
+
+    @validate("rate_limit")
+    def _not_negative(self, proposal: Bunch) -> float:
+        value = float(proposal["value"])
+        if not (math.isfinite(value) and value >= 0):
+            raise TraitError(
+                f"StudyMate.rate_limit must be 0 (no limit) or more, not {proposal['value']}"
+            )
+        return value
 
     @default("owner_id")
     def _default_owner_id(self) -> str:
@@ -144,29 +211,13 @@ class StudyMate(ExtensionApp):
         return f"sqlite:///{Path(jupyter_data_dir()) / 'studymate' / 'studymate.db'}"
 
     def make_assistant(self, library: LibraryService) -> Assistant:
-        choice = str(self.assistant)
-        if choice == "extractive":
-            return ExtractiveAssistant(library)
-        if choice == "openai":
-            return OpenAICompatibleAssistant(
-                str(self.openai_base_url),
-                str(self.openai_model),
-                str(self.openai_api_key),
-                library=library,
-            )
-        return cast("Assistant", _load(choice, Assistant, "assistant")())
+        """The assistant `c.StudyMate.assistant` names, built as every assistant is."""
+        return ASSISTANTS.find(str(self.assistant))(library=library, parent=self)
 
     def make_retriever(self) -> Retriever:
-        choice = str(self.retriever)
-        if choice == "bm25":
-            return Bm25Retriever()
-        if choice == "hybrid":
-            # Imported on demand: the embeddings extra (and torch) are optional. Without it,
-            # MissingExtra stops the start with the command that installs it.
-            from .library.embeddings import HybridRetriever
-
-            return HybridRetriever()
-        return cast("Retriever", _load(choice, Retriever, "retriever")())
+        """The retriever `c.StudyMate.retriever` names, built as every retriever is. Without
+        the embeddings extra, "hybrid" raises MissingExtra with the command that installs it."""
+        return RETRIEVERS.find(str(self.retriever))(parent=self)
 
     def build_core(self, root_dir: Path) -> Core:
         """The services, on this app's settings. The server and in-process clients share it."""
@@ -192,6 +243,12 @@ class StudyMate(ExtensionApp):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None  # set before initialize_settings runs
+        if not self.serverapp.extension_manager.linked_extensions.get(PACKAGE):
+            # Linking is where the server gives StudyMate its settings. jupyter-server logs a
+            # refused one and loads the extension all the same: on settings nobody chose.
+            raise RuntimeError(
+                "StudyMate did not start: its configuration was refused (see the error above)"
+            )
         self.core = core = self.build_core(Path(self.serverapp.root_dir))
         # Only the server marks interrupted replies: it is the one that was streaming them.
         interrupted = core.db.write_sync(repo.fail_interrupted_replies)
@@ -210,6 +267,9 @@ class StudyMate(ExtensionApp):
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
             ),
         )
+        # Runs once the server's event loop does: the IOLoop exists from the start of
+        # ServerApp.initialize so that extensions can schedule such work on it.
+        self.serverapp.io_loop.add_callback(self._resume)
 
     def initialize_handlers(self) -> None:
         kwargs: dict[str, Any] = {"services": self.services}
@@ -233,25 +293,15 @@ class StudyMate(ExtensionApp):
             ]
         )
 
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        await super()._start_jupyter_server_extension(serverapp)  # type: ignore[no-untyped-call]
-        # Documents a stopped server left half-indexed are indexed again, and questions it
-        # left unanswered are answered.
+    async def _resume(self) -> None:
+        """Index again the documents a stopped server left half-indexed, and answer the
+        questions it left unanswered."""
+        assert self.core is not None  # scheduled only once the core is built
         self.core.library.resume()
         queued = await self.core.replies.resume()
         if queued:
             self.log.info("StudyMate: answering %d question(s) left by a stop", queued)
 
     async def stop_extension(self) -> None:
-        await self.core.close()
-
-
-def _load(spec: str, base: type, trait: str) -> Any:
-    """The class named by "package.module:Class", checked to be a `base`."""
-    module_name, _, class_name = spec.partition(":")
-    if not class_name:
-        raise ValueError(f"unknown StudyMate.{trait} {spec!r}")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise TypeError(f"StudyMate.{trait} {spec!r} is not a {base.__name__} subclass")
-    return cls
+        if self.core is not None:  # None: StudyMate did not start
+            await self.core.close()

@@ -193,9 +193,11 @@ class ServerProcess:
             "--ServerApp.allow_root=True",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            f"--StudyMate.db_url=sqlite:///{self.db_path}",
             *self.extra_args,
         ]
+        # One value each: a setting given twice on the command line is refused at start.
+        if not any(arg.startswith("--StudyMate.db_url=") for arg in self.extra_args):
+            args.append(f"--StudyMate.db_url=sqlite:///{self.db_path}")
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             args, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..parts import Part
 from ..protocol import Citation, Role
 
 if TYPE_CHECKING:
+    from ..library.service import LibraryService
     from ..passages import Scope
 
 
@@ -42,15 +44,26 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
 
 
-class Assistant(ABC):
-    """A provider. `answer` may await (retrieval, a remote call) before the text starts."""
+class Assistant(Part):
+    """A provider. `answer` may await (retrieval, a remote call) before the text starts.
+
+    Every provider, built-in or not, is built as `cls(library=library, parent=app)`: keyword
+    arguments only, `library` the LibraryService it may search, `parent` the StudyMate app.
+    Settings beyond that are the provider's own traits (`x = Unicode(config=True, help=...)`),
+    set as `c.ClassName.x`. `c.StudyMate.assistant` names it: "extractive", "openai", an
+    entry point of the group `studymate.assistants`, or "package.module:Class".
+    """
 
     #: The name `c.StudyMate.assistant` selects it by.
     name: str = ""
+
+    def __init__(self, *, library: LibraryService, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.library = library
 
     @abstractmethod
     async def answer(self, question: Question) -> Answer:
         """Start answering; the returned Answer streams the text."""
 
-    async def close(self) -> None:  # noqa: B027  # optional hook, most providers hold nothing
+    async def close(self) -> None:  # optional hook: most providers hold nothing
         """Release connections or workers the provider holds."""

@@ -13,7 +13,6 @@ from .base import Answer, Assistant, Question
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from ..library.service import LibraryService
     from ..passages import Hit
     from ..protocol import Citation
 
@@ -101,14 +100,10 @@ class ExtractiveAssistant(Assistant):
 
     name = "extractive"
 
-    def __init__(self, library: LibraryService | None = None) -> None:
-        self.library = library
-
     async def answer(self, question: Question) -> Answer:
-        library = self.library
-        if library is None or not await library.has_documents(question.user_id):
+        if not await self.library.has_documents(question.user_id):
             return Answer(pieces=stream_words(EMPTY_LIBRARY))
         query = search_text(question)
-        hits = await library.search(question.user_id, query, PASSAGES + 2, question.scope)
+        hits = await self.library.search(question.user_id, query, PASSAGES + 2, question.scope)
         text, citations = compose(query, hits)
         return Answer(pieces=stream_words(text), citations=citations)

@@ -13,7 +13,6 @@ from ..passages import citation_of
 from .base import Answer, Assistant, Question
 
 if TYPE_CHECKING:
-    from ..library.service import LibraryService
     from ..protocol import Citation
 
 SYSTEM_PROMPT = (
@@ -24,6 +23,10 @@ SOURCES_PROMPT = (
     "statement, cite its passage as [n]. If they do not answer the question, say so.\n\n"
 )
 PASSAGES = 5
+DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"  # a local Ollama
+DEFAULT_MODEL = "llama3.2"
+# Seconds the whole streamed request may take.
+TIMEOUT = 120.0
 
 
 class ProviderError(Exception):
@@ -35,31 +38,24 @@ class OpenAICompatibleAssistant(Assistant):
 
     name = "openai"
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str = "",
-        timeout: float = 120,
-        library: LibraryService | None = None,
-    ) -> None:
-        self.library = library
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Its settings are the app's StudyMate.openai_* traits (defaults without an app).
+        app = self.parent
+        base_url = str(getattr(app, "openai_base_url", DEFAULT_BASE_URL))
         self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self.api_key = api_key
-        self.timeout = timeout
+        self.model = str(getattr(app, "openai_model", DEFAULT_MODEL))
+        self.api_key = str(getattr(app, "openai_api_key", ""))
+        self.timeout = TIMEOUT
 
     async def answer(self, question: Question) -> Answer:
         system = SYSTEM_PROMPT
         citations: list[Citation] = []
-        if self.library is not None:
-            hits = await self.library.search(
-                question.user_id, question.text, PASSAGES, question.scope
-            )
-            if hits:
-                numbered = "\n\n".join(f"[{n}] {h.text}" for n, h in enumerate(hits, start=1))
-                system = f"{SYSTEM_PROMPT}\n\n{SOURCES_PROMPT}{numbered}"
-                citations = [citation_of(h) for h in hits]
+        hits = await self.library.search(question.user_id, question.text, PASSAGES, question.scope)
+        if hits:
+            numbered = "\n\n".join(f"[{n}] {h.text}" for n, h in enumerate(hits, start=1))
+            system = f"{SYSTEM_PROMPT}\n\n{SOURCES_PROMPT}{numbered}"
+            citations = [citation_of(h) for h in hits]
         messages: list[dict[str, str]] = [{"role": "system", "content": system}]
         messages += [{"role": t.role, "content": t.content} for t in question.history]
         messages.append({"role": "user", "content": question.text})

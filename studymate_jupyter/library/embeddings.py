@@ -157,7 +157,9 @@ class HybridRetriever(Retriever):
         rrf_k: int = RRF_K,
         depth: int = DEPTH,
         weights: tuple[float, float] = WEIGHTS,
+        **kwargs: Any,
     ) -> None:
+        super().__init__(**kwargs)  # parent=: the contract every retriever is built by
         self.embedder: Embedder = embedder if embedder is not None else MiniLmEmbedder()
         self.bm25 = bm25 if bm25 is not None else Bm25Retriever()
         self.rrf_k = rrf_k

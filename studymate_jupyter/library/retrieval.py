@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+from ..parts import Part
 from ..passages import Hit, Scope
 from . import fts
 from .fts import Located, distinct_places
@@ -19,9 +20,17 @@ if TYPE_CHECKING:
     from ..passages import Chunk
 
 
-class Retriever(ABC):
-    """Ranks a user's chunks for a question. Runs on database threads, inside a session."""
+class Retriever(Part):
+    """Ranks a user's chunks for a question. Runs on database threads, inside a session.
 
+    Every retriever, built-in or not, is built as `cls(parent=app)` (keyword arguments only,
+    `parent` the StudyMate app); settings beyond that are its own traits
+    (`x = Int(config=True, help=...)`), set as `c.ClassName.x`. `c.StudyMate.retriever`
+    names it: "bm25", "hybrid", an entry point of the group `studymate.retrievers`, or
+    "package.module:Class".
+    """
+
+    #: The name `c.StudyMate.retriever` selects it by.
     name: str = ""
 
     def prepare(self, chunks: list[Chunk]) -> object:
