@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studymate_jupyter.store import chats as repo
+from studymate_jupyter.store import chats as chat_rows
 from studymate_jupyter.store.db import Database
 
 from . import loadgen
@@ -129,11 +129,11 @@ def time_raw(path: Path, samples: int, limit: int) -> list[float]:
 
 async def _time_repository(db: Database, samples: int, limit: int) -> list[float]:
     for _ in range(5):  # untimed: the reader threads open their connections
-        await db.read(lambda s: repo.load_messages(s, OWNER, CHAT, None, limit))
+        await db.read(lambda s: chat_rows.load_messages(s, OWNER, CHAT, None, limit))
     out = []
     for _ in range(samples):
         started = time.perf_counter()
-        page = await db.read(lambda s: repo.load_messages(s, OWNER, CHAT, None, limit))
+        page = await db.read(lambda s: chat_rows.load_messages(s, OWNER, CHAT, None, limit))
         out.append(time.perf_counter() - started)
         if page is None or len(page.messages) != limit:
             raise RuntimeError("history page is short")

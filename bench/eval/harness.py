@@ -26,7 +26,7 @@ from studymate_jupyter.library.query import build_match_query
 from studymate_jupyter.library.retrieval import HIT_COLUMNS, Retriever, hit_from_row
 from studymate_jupyter.library.worker import parse_document
 from studymate_jupyter.passages import Chunk, Hit, ParsedDocument, Scope
-from studymate_jupyter.store import library as repo
+from studymate_jupyter.store import library as library_rows
 from studymate_jupyter.store.db import Database
 
 if TYPE_CHECKING:
@@ -197,14 +197,16 @@ def _ingest(
     """Register, store and index one manual as the ingestion service does; (prepare s, write s)."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    upserted = db.write_sync(lambda s: repo.upsert_document(s, USER, name, "pdf", len(data), sha))
+    upserted = db.write_sync(
+        lambda s: library_rows.upsert_document(s, USER, name, "pdf", len(data), sha)
+    )
     document_id = upserted.document["id"]
     started = time.perf_counter()
     prepared = retriever.prepare(chunks)
     prepare_seconds = time.perf_counter() - started
 
     def store(session: Session) -> None:
-        replaced = repo.replace_chunks(session, document_id, sha, document.pages, chunks)
+        replaced = library_rows.replace_chunks(session, document_id, sha, document.pages, chunks)
         assert replaced is not None
         retriever.unindex(session, replaced.retired)
         retriever.index(session, replaced.added, chunks, prepared)

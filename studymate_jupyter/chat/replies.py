@@ -23,7 +23,7 @@ from ..protocol import (
     message_frame,
     typing_frame,
 )
-from ..store import chats as repo
+from ..store import chats as chat_rows
 from ..store.db import Database
 from .hub import Hub, Peer
 
@@ -53,7 +53,7 @@ class LiveReply:
 
 
 @dataclass(frozen=True)
-class Job:
+class ReplyJob:
     user_id: str
     chat_id: str
     message_id: str
@@ -71,7 +71,7 @@ class Replies:
         self.assistant = assistant
         # Coalesce pieces so a subscriber sees at most 1 / frame_interval frames a second.
         self.frame_interval = frame_interval
-        self._queues: dict[str, asyncio.Queue[Job]] = {}
+        self._queues: dict[str, asyncio.Queue[ReplyJob]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[None]] = {}
         self.live: dict[str, LiveReply] = {}
@@ -82,11 +82,11 @@ class Replies:
         """Answer a stored user message after the replies already queued for its chat."""
         chat_id = question["chat_id"]
         queue = self._queues.setdefault(chat_id, asyncio.Queue())
-        queue.put_nowait(Job(user_id, chat_id, question["id"], question["content"]))
+        queue.put_nowait(ReplyJob(user_id, chat_id, question["id"], question["content"]))
         if chat_id not in self._workers:
             self._workers[chat_id] = asyncio.create_task(self._work(chat_id, queue))
 
-    async def _work(self, chat_id: str, queue: asyncio.Queue[Job]) -> None:
+    async def _work(self, chat_id: str, queue: asyncio.Queue[ReplyJob]) -> None:
         try:
             while not queue.empty():
                 job = queue.get_nowait()
@@ -108,7 +108,7 @@ class Replies:
 
     async def resume(self) -> int:
         """Answer the questions a stopped server left queued; return how many."""
-        questions = await self.db.read(repo.unanswered_questions)
+        questions = await self.db.read(chat_rows.unanswered_questions)
         for user_id, question in questions:
             self.enqueue(user_id, question)
         return len(questions)
@@ -162,7 +162,7 @@ class Replies:
             if m["status"] == "streaming" and m["id"] not in stored and not self._now(chat_id, m)
         ]:
             # Ended and stored since the read: a read started now sees the final state.
-            stored |= await self.db.read(lambda s: repo.messages_by_id(s, user_id, stale))
+            stored |= await self.db.read(lambda s: chat_rows.messages_by_id(s, user_id, stale))
         # No await from here on: what is sent is what is true now.
         return [self._now(chat_id, m) or stored.get(m["id"], m) for m in messages]
 
@@ -176,15 +176,15 @@ class Replies:
 
     # ---- one reply ---------------------------------------------------------------------------
 
-    async def _reply(self, job: Job) -> None:
+    async def _reply(self, job: ReplyJob) -> None:
         chat_id = job.chat_id
         # One trip to the writer: the reply's row, and what it answers from (the turns before
         # the question, the chat's scope).
         started, history, chat = await self.db.write(
             lambda s: (
-                repo.start_assistant_message(s, job.user_id, chat_id, job.message_id),
-                repo.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS),
-                repo.get_chat(s, job.user_id, chat_id),
+                chat_rows.start_assistant_message(s, job.user_id, chat_id, job.message_id),
+                chat_rows.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS),
+                chat_rows.get_chat(s, job.user_id, chat_id),
             )
         )
         if started is None or history is None or chat is None:
@@ -231,7 +231,7 @@ class Replies:
         citations: list[Citation] = final["citations"]
         stored = await asyncio.shield(
             self.db.write(
-                lambda s: repo.finish_assistant_message(
+                lambda s: chat_rows.finish_assistant_message(
                     s, live.user_id, final["id"], final["content"], status, citations
                 )
             )

@@ -18,7 +18,7 @@ from ..protocol import (
     message_frame,
     typing_frame,
 )
-from ..store import chats as repo
+from ..store import chats as chat_rows
 from ..store.db import Database
 from .export import EXPORTERS, Exported
 from .hub import Hub, Peer
@@ -44,14 +44,14 @@ class ChatService:
     # ---- chats -------------------------------------------------------------------------------
 
     async def list_chats(self, user_id: str) -> list[Chat]:
-        return await self.db.read(lambda s: repo.list_chats(s, user_id))
+        return await self.db.read(lambda s: chat_rows.list_chats(s, user_id))
 
     async def get_chat(self, user_id: str, chat_id: str) -> Chat:
-        return _found(await self.db.read(lambda s: repo.get_chat(s, user_id, chat_id)))
+        return _found(await self.db.read(lambda s: chat_rows.get_chat(s, user_id, chat_id)))
 
     async def create_chat(self, user_id: str, body: NewChat) -> Chat:
         chat = await self.db.write(
-            lambda s: repo.create_chat(s, user_id, body.title, body.chat_scope)
+            lambda s: chat_rows.create_chat(s, user_id, body.title, body.chat_scope)
         )
         self.hub.to_user(user_id, chat_created_frame(chat))
         return chat
@@ -61,7 +61,7 @@ class ChatService:
             raise ProtocolError("bad_request", "nothing to change: give a title or a scope")
         chat = _found(
             await self.db.write(
-                lambda s: repo.update_chat(
+                lambda s: chat_rows.update_chat(
                     s, user_id, chat_id, body.title, body.chat_scope, body.clears_scope
                 )
             )
@@ -73,7 +73,7 @@ class ChatService:
         await self.get_chat(user_id, chat_id)
         # End the reply first so nothing more is stored into the chat being deleted.
         self.replies.forget_chat(chat_id)
-        if not await self.db.write(lambda s: repo.delete_chat(s, user_id, chat_id)):
+        if not await self.db.write(lambda s: chat_rows.delete_chat(s, user_id, chat_id)):
             raise ProtocolError("not_found", "no such chat")
         self._updates.pop((user_id, chat_id), None)
         self.hub.to_user(user_id, chat_deleted_frame(chat_id))
@@ -99,7 +99,7 @@ class ChatService:
     ) -> Message:
         """Store a user message (once per id), echo it to the chat, and queue the reply."""
         stored = await self.db.write(
-            lambda s: repo.add_user_message(s, user_id, chat_id, message_id, content)
+            lambda s: chat_rows.add_user_message(s, user_id, chat_id, message_id, content)
         )
         if stored is None:
             raise ProtocolError("not_found", "no such chat", ref=message_id)
@@ -128,17 +128,19 @@ class ChatService:
 
     async def load(
         self, user_id: str, chat_id: str, before: str | None = None, limit: int | None = None
-    ) -> repo.Page:
+    ) -> chat_rows.Page:
         """A page of history: the newest DEFAULT_PAGE messages, or ``limit`` (at most
         MAX_PAGE), before the message ``before`` if given."""
         limit = DEFAULT_PAGE if limit is None else limit
         if not 1 <= limit <= MAX_PAGE:
             raise ProtocolError("bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
-        page = await self.db.read(lambda s: repo.load_messages(s, user_id, chat_id, before, limit))
+        page = await self.db.read(
+            lambda s: chat_rows.load_messages(s, user_id, chat_id, before, limit)
+        )
         if page is None:
             raise ProtocolError("not_found", "no such chat or message")
         messages = await self.replies.overlay(user_id, chat_id, page.messages)
-        return repo.Page(messages, page.has_more)
+        return chat_rows.Page(messages, page.has_more)
 
     async def export(self, user_id: str, chat_id: str, fmt: str) -> Exported:
         """The chat and its whole conversation as a document (``EXPORTERS``' formats)."""
@@ -149,7 +151,7 @@ class ChatService:
         return Exported(chat, *exporter(chat, await self.all_messages(user_id, chat_id)))
 
     async def all_messages(self, user_id: str, chat_id: str) -> list[Message]:
-        messages = await self.db.read(lambda s: repo.all_messages(s, user_id, chat_id))
+        messages = await self.db.read(lambda s: chat_rows.all_messages(s, user_id, chat_id))
         if messages is None:
             raise ProtocolError("not_found", "no such chat")
         return await self.replies.overlay(user_id, chat_id, messages)

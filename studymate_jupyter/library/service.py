@@ -21,7 +21,7 @@ from ..protocol import (
     library_removed_frame,
     library_updated_frame,
 )
-from ..store import library as repo
+from ..store import library as library_rows
 from .chunking import chunk_document
 from .errors import IngestError
 from .parsers import SUPPORTED_SUFFIXES, kind_for
@@ -58,7 +58,7 @@ class IngestLimits:
 
 
 @dataclass(frozen=True)
-class Job:
+class IngestJob:
     user_id: str
     document_id: str
     path: Path
@@ -88,7 +88,7 @@ class LibraryService:
         self.root = root_dir.resolve()
         self.retriever = retriever
         self.limits = limits
-        self._jobs: asyncio.Queue[Job] | None = None
+        self._jobs: asyncio.Queue[IngestJob] | None = None
         self._worker: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
@@ -136,26 +136,26 @@ class LibraryService:
         size, sha256 = await asyncio.to_thread(_size_and_hash, real)
         kind = kind_for(real)
         upserted = await self.db.write(
-            lambda s: repo.upsert_document(s, user_id, path, kind, size, sha256)
+            lambda s: library_rows.upsert_document(s, user_id, path, kind, size, sha256)
         )
         document = upserted.document
         if upserted.change != "unchanged":
             self._announce(user_id, document)
-            self._enqueue(Job(user_id, document["id"], real, sha256))
+            self._enqueue(IngestJob(user_id, document["id"], real, sha256))
         return document
 
     async def list_documents(self, user_id: str) -> list[Document]:
-        return await self.db.read(lambda s: repo.list_documents(s, user_id))
+        return await self.db.read(lambda s: library_rows.list_documents(s, user_id))
 
     async def get(self, user_id: str, document_id: str) -> Document:
-        document = await self.db.read(lambda s: repo.get_document(s, user_id, document_id))
+        document = await self.db.read(lambda s: library_rows.get_document(s, user_id, document_id))
         if document is None:
             raise ProtocolError("not_found", "no such document")
         return document
 
     async def remove(self, user_id: str, document_id: str) -> None:
         def remove(session: Session) -> bool:
-            rowids = repo.remove_document(session, user_id, document_id)
+            rowids = library_rows.remove_document(session, user_id, document_id)
             if rowids is None:
                 return False
             self.retriever.unindex(session, rowids)
@@ -166,7 +166,9 @@ class LibraryService:
         self.notifier.to_user(user_id, library_removed_frame(document_id))
 
     async def passage(self, user_id: str, document_id: str, chunk_id: str) -> Passage:
-        found = await self.db.read(lambda s: repo.get_passage(s, user_id, document_id, chunk_id))
+        found = await self.db.read(
+            lambda s: library_rows.get_passage(s, user_id, document_id, chunk_id)
+        )
         if found is None:
             raise ProtocolError("not_found", "no such passage")
         return found
@@ -189,16 +191,16 @@ class LibraryService:
         return [{**citation_of(hit), "snippet": _snippet(hit.text)} for hit in hits]
 
     async def has_documents(self, user_id: str) -> bool:
-        return await self.db.read(lambda s: repo.has_ready(s, user_id))
+        return await self.db.read(lambda s: library_rows.has_ready(s, user_id))
 
     # ---- ingestion ---------------------------------------------------------------------------
 
     def resume(self) -> None:
         """Queue again what a stopped server left queued or indexing."""
-        for user_id, document_id, path, sha256 in self.db.read_sync(repo.pending_documents):
-            self._enqueue(Job(user_id, document_id, self.root / path, sha256))
+        for user_id, document_id, path, sha256 in self.db.read_sync(library_rows.pending_documents):
+            self._enqueue(IngestJob(user_id, document_id, self.root / path, sha256))
 
-    def _enqueue(self, job: Job) -> None:
+    def _enqueue(self, job: IngestJob) -> None:
         if self._jobs is None:
             self._jobs = asyncio.Queue()
         self._jobs.put_nowait(job)
@@ -206,7 +208,7 @@ class LibraryService:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work(self._jobs))
 
-    async def _work(self, jobs: asyncio.Queue[Job]) -> None:
+    async def _work(self, jobs: asyncio.Queue[IngestJob]) -> None:
         while not jobs.empty():
             job = jobs.get_nowait()
             try:
@@ -216,7 +218,7 @@ class LibraryService:
                 await self._set(job, "failed", error="the document could not be indexed")
         self.idle.set()
 
-    async def _ingest(self, job: Job) -> None:
+    async def _ingest(self, job: IngestJob) -> None:
         if await self._set(job, "indexing", progress=0.05) is None:
             return  # removed while it waited
         limits = self.limits
@@ -236,7 +238,7 @@ class LibraryService:
         prepared = await asyncio.to_thread(self.retriever.prepare, chunks)
 
         def store(session: Session) -> Document | None:
-            replaced = repo.replace_chunks(
+            replaced = library_rows.replace_chunks(
                 session, job.document_id, job.sha256, parsed.pages, chunks
             )
             if replaced is None:
@@ -251,7 +253,7 @@ class LibraryService:
 
     async def _set(
         self,
-        job: Job,
+        job: IngestJob,
         status: DocumentStatus,
         *,
         progress: float = 0.0,
@@ -259,7 +261,7 @@ class LibraryService:
         pages: int | None = None,
     ) -> Document | None:
         document = await self.db.write(
-            lambda s: repo.set_status(
+            lambda s: library_rows.set_status(
                 s, job.document_id, status, progress=progress, error=error, pages=pages
             )
         )

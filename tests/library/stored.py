@@ -6,7 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from studymate_jupyter.passages import Chunk
-from studymate_jupyter.store import library as repo
+from studymate_jupyter.store import library as library_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,12 +33,14 @@ def add(
 ) -> str:
     """Register, store and index a document; return its id."""
     sha = hashlib.sha256("\n\n".join(paragraphs).encode()).hexdigest()
-    document = db.write_sync(lambda s: repo.upsert_document(s, user, path, "text", 1, sha))
+    document = db.write_sync(lambda s: library_rows.upsert_document(s, user, path, "text", 1, sha))
     chunks = chunks_of(paragraphs)
     prepared = retriever.prepare(chunks)  # outside the write, as the service does
 
     def store(session: Session) -> None:
-        replaced = repo.replace_chunks(session, document.document["id"], sha, len(chunks), chunks)
+        replaced = library_rows.replace_chunks(
+            session, document.document["id"], sha, len(chunks), chunks
+        )
         assert replaced is not None
         retriever.unindex(session, replaced.retired)
         retriever.index(session, replaced.added, chunks, prepared)
