@@ -7,9 +7,9 @@ writes from.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "complete", "stopped", "error"]

@@ -66,7 +66,7 @@ async def open_backend(
                 if exc.code == "not_found"
                 else f"No Jupyter server reachable at {server.base_url}"
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reason = f"No Jupyter server reachable at {server.base_url}"
         else:
             await client.start()
