@@ -1,8 +1,8 @@
 """`studymate add PATH…`: add files, folders or globs to the library, with a progress bar.
 
 With a running server (found as the Python client finds it) the files go through its REST API,
-so every connected client sees the progress; without one, through the same service layer in
-this process, on the same database.
+so every connected client sees the progress; without one, through the same API in this process
+(the client's in-process implementation, over the same services), on the same database.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from tqdm import tqdm
 from .library.parsers import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
+    from .client.api import StudyMateApi
+    from .client.rest import RestClient
     from .protocol import Document
 
 POLL_SECONDS = 0.25
@@ -79,12 +81,18 @@ async def add(args: argparse.Namespace) -> int:
         remote = await _find_server(args)
         if remote is not None:
             rest, root = remote
-            return await _add_remote(rest, [relative_to_root(p, root) for p in paths])
+            return await _add_all(rest, [relative_to_root(p, root) for p in paths])
+    from .client.local import InProcessApi, LocalServer
+
     root = Path(args.root)
-    return await _add_local(root, [relative_to_root(p, root) for p in paths])
+    server = LocalServer(root)
+    try:
+        return await _add_all(InProcessApi(server), [relative_to_root(p, root) for p in paths])
+    finally:
+        await server.close()
 
 
-async def _find_server(args: argparse.Namespace) -> tuple[Any, Path] | None:
+async def _find_server(args: argparse.Namespace) -> tuple[RestClient, Path] | None:
     from .client.discovery import ServerNotFound, resolve_server
     from .client.errors import StudyMateError
     from .client.rest import RestClient
@@ -109,47 +117,22 @@ def _server_root(base_url: str, default: Path) -> Path:
     return default
 
 
-async def _add_remote(rest: Any, paths: list[str]) -> int:
+async def _add_all(api: StudyMateApi, paths: list[str]) -> int:
+    """Add ``paths`` through the server's REST API or in-process, then follow them."""
     from .client.errors import StudyMateError
 
-    documents: dict[str, Document] = {}
+    ids: set[str] = set()
     refused: dict[str, str] = {}
     for path in paths:
         try:
-            document = await rest.json("POST", "documents", {"path": path})
-            documents[document["id"]] = document
+            ids.add((await api.add_document(path))["id"])
         except StudyMateError as exc:
             refused[path] = exc.message
 
     async def poll() -> list[Document]:
-        listed = await rest.json("GET", "documents")
-        return [d for d in listed["documents"] if d["id"] in documents]
+        return [d for d in await api.list_documents() if d["id"] in ids]
 
     return await _follow(poll, len(paths), refused)
-
-
-async def _add_local(root: Path, paths: list[str]) -> int:
-    from .local import LocalServer
-    from .protocol import ProtocolError
-
-    server = LocalServer(root)
-    user = server.user_id
-    library = server.core.library
-    ids: set[str] = set()
-    refused: dict[str, str] = {}
-    try:
-        for path in paths:
-            try:
-                ids.add((await library.add(user, path))["id"])
-            except ProtocolError as exc:
-                refused[path] = exc.message
-
-        async def poll() -> list[Document]:
-            return [d for d in await library.list_documents(user) if d["id"] in ids]
-
-        return await _follow(poll, len(paths), refused)
-    finally:
-        await server.close()
 
 
 async def _follow(poll: Any, total: int, refused: dict[str, str]) -> int:

@@ -5,27 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 
-from studymate_jupyter.local import LocalServer
-from studymate_jupyter.pytest_plugin import ServerProcess
+from studymate_jupyter.client.local import LocalServer, LocalSocket
+from studymate_jupyter.pytest_plugin import ServerProcess, is_final_reply
 
 
-async def converse(connection, frames: list[str], text: str) -> str:
+async def converse(socket: LocalSocket, text: str) -> str:
     """Send a new-chat message; return the chat id once the reply completed."""
     message = {"id": f"local-{text}", "role": "user", "content": text}
-    await connection.send(json.dumps({"type": "message", "data": {"message": message}}))
-    for _ in range(200):
-        decoded = [json.loads(f) for f in frames]
-        done = [
-            f
-            for f in decoded
-            if f["type"] == "message"
-            and f["data"]["message"]["status"] == "complete"
-            and f["data"]["message"]["role"] == "assistant"
-        ]
-        if done:
-            return str(done[0]["data"]["chat_id"])
-        await asyncio.sleep(0.02)
-    raise TimeoutError(frames)
+    socket.write_message(json.dumps({"type": "message", "data": {"message": message}}))
+    while True:
+        raw = await asyncio.wait_for(socket.read_message(), 30)
+        assert raw is not None, "the in-process socket closed"
+        frame = json.loads(raw)
+        if is_final_reply(frame):
+            assert frame["data"]["message"]["status"] == "complete"
+            return str(frame["data"]["chat_id"])
 
 
 async def test_an_in_process_conversation_is_stored_where_the_server_reads_it(tmp_path):
@@ -33,10 +27,9 @@ async def test_an_in_process_conversation_is_stored_where_the_server_reads_it(tm
     await asyncio.to_thread(server.start)
     try:
         local = LocalServer(server.root_dir, db_url=f"sqlite:///{server.db_path}")
-        frames: list[str] = []
-        connection = local.connect(frames.append)
-        chat_id = await converse(connection, frames, "asked offline")
-        connection.close()
+        socket = LocalSocket(local)
+        chat_id = await converse(socket, "asked offline")
+        socket.close()
         await local.close()
 
         ws = await server.connect()

@@ -1,11 +1,14 @@
 """An asyncio client for StudyMate's chat WebSocket and REST API.
 
-``StudyMateClient`` speaks the public protocol (docs/protocol.md); ``ClientThread`` runs
-one on a background loop for synchronous code; ``studymate chat`` is its terminal front end.
+``StudyMateClient`` speaks the public protocol (docs/protocol.md): its REST half is
+``StudyMateApi``, over HTTP (``RestClient``) or in-process (``client.local``); ``ClientThread``
+runs one on a background loop for synchronous code; ``studymate chat`` is its terminal front
+end.
 """
 
 from __future__ import annotations
 
+from .api import StudyMateApi
 from .backoff import Backoff
 from .client import StudyMateClient
 from .discovery import ServerInfo, ServerNotFound, discover_running, resolve_server
@@ -36,6 +39,7 @@ __all__ = [
     "ServerInfo",
     "ServerNotFound",
     "Signal",
+    "StudyMateApi",
     "StudyMateClient",
     "StudyMateError",
     "discover_running",

@@ -1,30 +1,47 @@
-"""The client without a server: the same protocol, carried in-process to ``LocalServer``.
+"""StudyMate in this process, for a kernel that cannot reach a Jupyter server (VS Code, a plain
+Python process): the client without a server.
 
-For a kernel that cannot reach a Jupyter server (VS Code, a plain Python process): frames go
-through the server's own Session and services, on the same SQLite file a server would use.
+``LocalServer`` builds the services the server runs (``StudyMate.build_core``) on the same
+SQLite file a server would use: WAL lets this process and a server share it, so nothing is
+lost. Frames go through the same Session the WebSocket handler uses (``LocalSocket``), and
+the REST half through the same service calls the REST handlers make (``InProcessApi``);
+only live updates from other processes are missing. The one client module that imports the
+server's insides.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tornado.websocket import WebSocketClosedError
 
-from ..protocol import ChatPatch, NewChat, NewDocument, ProtocolError, parse_body
+from ..protocol import (
+    Chat,
+    ChatPatch,
+    ChatScope,
+    Document,
+    Me,
+    MessagesPage,
+    NewChat,
+    NewDocument,
+    Passage,
+    ProtocolError,
+    SearchResult,
+    parse_body,
+)
+from .api import ExportFormat, StudyMateApi, new_chat_body
 from .client import StudyMateClient
 from .discovery import ServerInfo
 from .errors import StudyMateError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from tornado.websocket import WebSocketClientConnection
 
-    from ..local import LocalServer
-    from ..protocol import Document, Passage
-    from .types import Chat, ChatScope, Me, MessagesPage, SearchResult
+    from ..chat.session import Session
+    from ..core import Core
 
 T = TypeVar("T")
 
@@ -32,13 +49,36 @@ T = TypeVar("T")
 IN_PROCESS = ServerInfo(base_url="http://in-process/", token="")
 
 
-async def _service(call: Callable[[], Awaitable[T]]) -> T:
-    """Validate and call a service, turning its ProtocolError into the client's
-    StudyMateError."""
-    try:
-        return await call()
-    except ProtocolError as exc:
-        raise StudyMateError(exc.code, exc.message, ref=exc.ref) from None
+class LocalServer:
+    """Services and sessions in-process. Create, use and close it on one event loop."""
+
+    def __init__(self, root_dir: str | Path, **traits: Any) -> None:
+        # Imported here: the server side (jupyter-server, SQLAlchemy) only when really used.
+        from ..app import StudyMate
+
+        # Trait values as on the command line: db_url, owner_id, assistant, ...
+        self.app = StudyMate(**traits)
+        self.root_dir = Path(root_dir)
+        self.core: Core = self.app.build_core(self.root_dir)
+        self.user_id = str(self.app.owner_id)
+
+    def connect(self, on_frame: Callable[[str], None]) -> Session:
+        """An open session of the owner that delivers server frames to ``on_frame``."""
+        from ..chat.session import Session
+
+        session = Session(
+            self.core.chats,
+            self.user_id,
+            on_frame,
+            max_content_bytes=int(self.app.max_content_bytes),
+            rate=0.0,  # one local user, no one to protect
+            burst=0.0,
+        )
+        session.open()
+        return session
+
+    async def close(self) -> None:
+        await self.core.close()
 
 
 class LocalSocket:
@@ -50,13 +90,13 @@ class LocalSocket:
     def __init__(self, server: LocalServer) -> None:
         self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._connection = server.connect(self._inbox.put_nowait)
+        self._session = server.connect(self._inbox.put_nowait)
         self._worker = asyncio.ensure_future(self._work())
         self.closed = False
 
     async def _work(self) -> None:
         while (raw := await self._outbox.get()) is not None:
-            await self._connection.send(raw)
+            await self._session.handle(raw)
 
     def write_message(self, message: str) -> asyncio.Future[None]:
         if self.closed:
@@ -76,9 +116,87 @@ class LocalSocket:
         if self.closed:
             return
         self.closed = True
-        self._connection.close()
+        self._session.close()
         self._inbox.put_nowait(None)
         self._outbox.put_nowait(None)
+
+
+async def _service(call: Callable[[], Awaitable[T]]) -> T:
+    """Validate and call a service as a REST handler would; its ProtocolError becomes the
+    client's StudyMateError."""
+    try:
+        return await call()
+    except ProtocolError as exc:
+        raise StudyMateError(exc.code, exc.message, ref=exc.ref) from None
+
+
+class InProcessApi:
+    """``StudyMateApi`` through the server's own services, with the REST handlers' bodies."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.user_id = server.user_id
+        self.chats = server.core.chats
+        self.library = server.core.library
+
+    async def me(self) -> Me:
+        return {"user_id": self.user_id, "display_name": self.user_id}
+
+    async def list_chats(self) -> list[Chat]:
+        return await _service(lambda: self.chats.list_chats(self.user_id))
+
+    async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
+        body = new_chat_body(title, scope)
+        return await _service(
+            lambda: self.chats.create_chat(self.user_id, parse_body(NewChat, body))
+        )
+
+    async def get_chat(self, chat_id: str) -> Chat:
+        return await _service(lambda: self.chats.get_chat(self.user_id, chat_id))
+
+    async def rename_chat(self, chat_id: str, title: str) -> Chat:
+        return await self._patch(chat_id, {"title": title})
+
+    async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
+        return await self._patch(chat_id, {"scope": scope})
+
+    async def _patch(self, chat_id: str, body: dict[str, object]) -> Chat:
+        return await _service(
+            lambda: self.chats.update_chat(self.user_id, chat_id, parse_body(ChatPatch, body))
+        )
+
+    async def delete_chat(self, chat_id: str) -> None:
+        await _service(lambda: self.chats.delete_chat(self.user_id, chat_id))
+
+    async def get_messages(
+        self, chat_id: str, *, before: str | None = None, limit: int | None = None
+    ) -> MessagesPage:
+        page = await _service(lambda: self.chats.load(self.user_id, chat_id, before, limit))
+        return {"messages": page.messages, "has_more": page.has_more}
+
+    async def export_chat(self, chat_id: str, format: ExportFormat = "markdown") -> str:
+        exported = await _service(lambda: self.chats.export(self.user_id, chat_id, format))
+        return exported.body
+
+    async def list_documents(self) -> list[Document]:
+        return await _service(lambda: self.library.list_documents(self.user_id))
+
+    async def add_document(self, path: str) -> Document:
+        body = {"path": path}
+        return await _service(
+            lambda: self.library.add(self.user_id, parse_body(NewDocument, body).path)
+        )
+
+    async def get_document(self, document_id: str) -> Document:
+        return await _service(lambda: self.library.get(self.user_id, document_id))
+
+    async def delete_document(self, document_id: str) -> None:
+        await _service(lambda: self.library.remove(self.user_id, document_id))
+
+    async def passage(self, document_id: str, chunk_id: str) -> Passage:
+        return await _service(lambda: self.library.passage(self.user_id, document_id, chunk_id))
+
+    async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+        return await _service(lambda: self.library.search_results(self.user_id, query, k))
 
 
 class LocalClient(StudyMateClient):
@@ -95,112 +213,27 @@ class LocalClient(StudyMateClient):
         self.root_dir = Path(root_dir)
         self.traits = traits
         self.local: LocalServer | None = None
+        self._in_process: InProcessApi | None = None
 
     async def start(self) -> None:
         if self.local is None:
-            # Imported here: the server side (SQLAlchemy, services) only when really used.
-            from ..local import LocalServer
-
             self.local = LocalServer(self.root_dir, **self.traits)
+            self._in_process = InProcessApi(self.local)
         await super().start()
 
     async def close(self) -> None:
         await super().close()
-        local, self.local = self.local, None
+        local, self.local, self._in_process = self.local, None, None
         if local is not None:
             await local.close()
+
+    async def api(self) -> StudyMateApi:
+        """The REST half of the protocol, through the services of this process."""
+        if self._in_process is None:
+            raise StudyMateError("unavailable", "call start() or connect() first")
+        return self._in_process
 
     async def _open(self) -> WebSocketClientConnection:
         if self.local is None:
             raise StudyMateError("unavailable", "the in-process server is closed")
         return cast("WebSocketClientConnection", LocalSocket(self.local))
-
-    @property
-    def _server_side(self) -> LocalServer:
-        if self.local is None:
-            raise StudyMateError("unavailable", "call start() or connect() first")
-        return self.local
-
-    # --- the REST half, through the same services ----------------------------------------
-
-    async def me(self) -> Me:
-        user = self._server_side.user_id
-        return {"user_id": user, "display_name": user}
-
-    async def list_chats(self) -> list[Chat]:
-        local = self._server_side
-        return await _service(lambda: local.core.chats.list_chats(local.user_id))
-
-    async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
-        local = self._server_side
-        body: dict[str, object] = {} if title is None else {"title": title}
-        if scope is not None:
-            body["scope"] = scope
-        return await _service(
-            lambda: local.core.chats.create_chat(local.user_id, parse_body(NewChat, body))
-        )
-
-    async def rename_chat(self, chat_id: str, title: str) -> Chat:
-        return await self._patch(chat_id, {"title": title})
-
-    async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
-        return await self._patch(chat_id, {"scope": scope})
-
-    async def _patch(self, chat_id: str, body: dict[str, object]) -> Chat:
-        local = self._server_side
-        return await _service(
-            lambda: local.core.chats.update_chat(
-                local.user_id, chat_id, parse_body(ChatPatch, body)
-            )
-        )
-
-    async def delete_chat(self, chat_id: str) -> None:
-        local = self._server_side
-        await _service(lambda: local.core.chats.delete_chat(local.user_id, chat_id))
-
-    async def get_messages(
-        self, chat_id: str, *, before: str | None = None, limit: int | None = None
-    ) -> MessagesPage:
-        local = self._server_side
-        page = await _service(lambda: local.core.chats.load(local.user_id, chat_id, before, limit))
-        return {"messages": page.messages, "has_more": page.has_more}
-
-    async def list_documents(self) -> list[Document]:
-        local = self._server_side
-        return await _service(lambda: local.core.library.list_documents(local.user_id))
-
-    async def add_document(self, path: str) -> Document:
-        """Add a file (relative to ``root_dir``) to the library; it is indexed in the background."""
-        local = self._server_side
-        return await _service(
-            lambda: local.core.library.add(
-                local.user_id, parse_body(NewDocument, {"path": path}).path
-            )
-        )
-
-    async def get_document(self, document_id: str) -> Document:
-        local = self._server_side
-        return await _service(lambda: local.core.library.get(local.user_id, document_id))
-
-    async def delete_document(self, document_id: str) -> None:
-        local = self._server_side
-        await _service(lambda: local.core.library.remove(local.user_id, document_id))
-
-    async def passage(self, document_id: str, chunk_id: str) -> Passage:
-        """A cited passage, as ``GET documents/{id}/chunks/{chunk_id}`` gives it."""
-        local = self._server_side
-        return await _service(
-            lambda: local.core.library.passage(local.user_id, document_id, chunk_id)
-        )
-
-    async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
-        local = self._server_side
-        return await _service(lambda: local.core.library.search_results(local.user_id, query, k))
-
-    async def export_chat(
-        self, chat_id: str | None = None, format: Literal["markdown", "ipynb"] = "markdown"
-    ) -> str:
-        local = self._server_side
-        chat = self._chat_to_export(chat_id)
-        exported = await _service(lambda: local.core.chats.export(local.user_id, chat, format))
-        return exported.body

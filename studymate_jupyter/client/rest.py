@@ -1,16 +1,18 @@
-"""The REST half of the protocol (``{base_url}studymate/api/…``) over tornado's AsyncHTTPClient."""
+"""The REST half of the protocol (``{base_url}studymate/api/…``) over tornado's AsyncHTTPClient:
+the HTTP implementation of ``api.StudyMateApi``."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, cast
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from ..protocol import Chat, ChatScope, Document, Me, MessagesPage, Passage, SearchResult
+from .api import ExportFormat, new_chat_body
 from .discovery import ServerInfo
 from .errors import StudyMateError
-from .types import Chat, ChatScope, Document, Me, MessagesPage, Passage, SearchResult
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -23,7 +25,7 @@ _STATUS_CODES = {
 
 
 class RestClient:
-    """Chats, messages and export over HTTP, authenticated with ``Authorization: token``."""
+    """``StudyMateApi`` over HTTP, authenticated with ``Authorization: token``."""
 
     def __init__(self, server: ServerInfo, *, request_timeout: float = 30.0) -> None:
         self.server = server
@@ -92,20 +94,14 @@ class RestClient:
         return json.loads(text) if text else None
 
     async def me(self) -> Me:
-        """Who the token authenticates as."""
         return cast("Me", await self.json("GET", "me"))
 
     async def list_chats(self) -> list[Chat]:
-        """The user's chats, newest first."""
         payload = await self.json("GET", "chats")
         return cast("list[Chat]", payload["chats"])
 
     async def create_chat(self, title: str | None = None, scope: ChatScope | None = None) -> Chat:
-        """A new, empty chat; ``scope`` limits it to part of the library from the start."""
-        body: dict[str, Any] = {} if title is None else {"title": title}
-        if scope is not None:
-            body["scope"] = scope
-        return cast("Chat", await self.json("POST", "chats", body))
+        return cast("Chat", await self.json("POST", "chats", new_chat_body(title, scope)))
 
     async def get_chat(self, chat_id: str) -> Chat:
         return cast("Chat", await self.json("GET", f"chats/{quote(chat_id, safe='')}"))
@@ -115,7 +111,6 @@ class RestClient:
         return cast("Chat", await self.json("PATCH", path, {"title": title}))
 
     async def set_scope(self, chat_id: str, scope: ChatScope | None) -> Chat:
-        """Limit a chat to a folder or chosen documents; ``None``: the whole library again."""
         path = f"chats/{quote(chat_id, safe='')}"
         return cast("Chat", await self.json("PATCH", path, {"scope": scope}))
 
@@ -125,15 +120,11 @@ class RestClient:
     async def get_messages(
         self, chat_id: str, *, before: str | None = None, limit: int | None = None
     ) -> MessagesPage:
-        """A page of history, oldest first; ``before`` pages further back."""
         path = f"chats/{quote(chat_id, safe='')}/messages"
         payload = await self.json("GET", path, query={"before": before, "limit": limit})
         return cast("MessagesPage", payload)
 
-    async def export_chat(
-        self, chat_id: str, format: Literal["markdown", "ipynb"] = "markdown"
-    ) -> str:
-        """The conversation with its citations, as Markdown or notebook JSON text."""
+    async def export_chat(self, chat_id: str, format: ExportFormat = "markdown") -> str:
         path = f"chats/{quote(chat_id, safe='')}/export"
         _, text = await self.request("GET", path, query={"format": format})
         return text
@@ -145,7 +136,6 @@ class RestClient:
         return cast(list[Document], payload["documents"])
 
     async def add_document(self, path: str) -> Document:
-        """Add a file (relative to the server's root_dir); it is indexed in the background."""
         return cast(Document, await self.json("POST", "documents", {"path": path}))
 
     async def get_document(self, document_id: str) -> Document:
@@ -155,11 +145,9 @@ class RestClient:
         await self.request("DELETE", f"documents/{quote(document_id, safe='')}")
 
     async def passage(self, document_id: str, chunk_id: str) -> Passage:
-        """A cited passage: its text, pages and anchor, for a citation preview."""
         path = f"documents/{quote(document_id, safe='')}/chunks/{quote(chunk_id, safe='')}"
         return cast(Passage, await self.json("GET", path))
 
     async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
-        """The library's best passages for ``query`` (citations plus a ``snippet``)."""
         payload = await self.json("GET", "search", query={"q": query, "k": k})
         return cast(list[SearchResult], payload["results"])

@@ -255,8 +255,9 @@ async def test_a_message_whose_echo_was_lost_is_stored_once(running: ServerProce
         # Send, then drop the connection before the echo can arrive: the message is resent
         # under the same id and the server de-duplicates it.
         reply = client.post("maybe twice")
-        assert client._conn is not None
-        client._conn.close()
+        socket = client._connection.socket
+        assert socket is not None
+        socket.close()
         answer = await asyncio.wait_for(reply, 30)
         assert answer["status"] == "complete"
         chat_id = client.chat_id

@@ -124,3 +124,27 @@ async def test_search_export_and_removal_work_the_same(kind: str, tmp_path: Path
         assert {r["path"] for r in await client.search("speed of light", k=5)} == {
             "algebra/eigen.md"
         }
+
+
+async def test_both_kinds_refuse_the_same_requests_as_the_rest_api(
+    kind: str, tmp_path: Path
+) -> None:
+    async with started(kind, tmp_path) as client:
+        chat = await client.create_chat("  ")
+        assert chat["title"] == "New chat"
+        refusals = [
+            client.create_chat("x" * 201),
+            client.rename_chat(chat["id"], ""),
+            client.get_messages(chat["id"], limit=0),
+            client.get_messages(chat["id"], limit=501),
+            client.add_document(""),
+            client.search("light", k=51),
+        ]
+        for refusal in refusals:
+            with pytest.raises(StudyMateError) as refused:
+                await refusal
+            assert refused.value.code == "bad_request"
+        with pytest.raises(StudyMateError) as missing:
+            await client.get_chat("no-such-chat")
+        assert missing.value.code == "not_found"
+        assert [c["title"] for c in await client.list_chats()] == ["New chat"]
