@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .types import Citation
+from ..protocol import Citation
 
 
 def page_range(page_start: int, page_end: int) -> str:

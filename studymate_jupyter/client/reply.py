@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
-from .types import FINAL_STATUSES, Message
+from ..protocol import Message
+from .types import FINAL_STATUSES
 
 
 class Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
-from .types import Message
+from ..protocol import Message
 
 
 class MessageStore:
