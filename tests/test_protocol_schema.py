@@ -1,5 +1,6 @@
-"""The JSON Schema of the protocol names every frame the protocol page documents, and every
-frame the server really sends matches it exactly (no field missing, none undeclared)."""
+"""The JSON Schema of the protocol names every frame the protocol page documents, every frame
+the server really sends matches it exactly (no field missing, none undeclared), and the copy
+the TypeScript panel's types are generated from is the current one."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from typing import Any
 
 import jsonschema
 
+from studymate_jupyter.protocol.__main__ import main as protocol_main
 from studymate_jupyter.protocol.schema import protocol_schema
 from studymate_jupyter.pytest_plugin import is_final_reply
 
-PROTOCOL_PAGE = Path(__file__).parent.parent / "docs" / "protocol.md"
+ROOT = Path(__file__).resolve().parent.parent
+PROTOCOL_PAGE = ROOT / "docs" / "protocol.md"
+# labextension/src/protocol.generated.ts is generated from this copy at build time.
+PANEL_SCHEMA = ROOT / "labextension" / "protocol.schema.json"
 
 NOTES = """# Light
 
@@ -61,6 +66,16 @@ def test_the_schema_is_printed_by_the_protocol_module() -> None:
         text=True,
     )
     assert json.loads(printed.stdout) == protocol_schema()
+
+
+def test_the_panels_copy_of_the_schema_is_current(tmp_path: Path) -> None:
+    fresh = tmp_path / "protocol.schema.json"
+    protocol_main(["--schema", "-o", str(fresh)])
+    assert PANEL_SCHEMA.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
+        "labextension/protocol.schema.json differs from the protocol: regenerate it with\n"
+        "  python -m studymate_jupyter.protocol --schema -o labextension/protocol.schema.json\n"
+        "then `cd labextension && npm run typecheck` shows what the panel must change"
+    )
 
 
 def test_the_seed_clients_frames_match_the_client_schema() -> None:

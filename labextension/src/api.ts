@@ -5,7 +5,16 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { Chat, ChatScope, Chunk, Document, Me, Message } from './protocol';
+import type {
+  Chat,
+  ChatPatch,
+  Document,
+  Me,
+  MessagesPage,
+  NewChat,
+  NewDocument,
+  Passage
+} from './protocol';
 
 /** An error answered by the StudyMate API (`{"code", "message"}`) or the network. */
 export class StudyMateError extends Error {
@@ -76,15 +85,12 @@ export class StudyMateAPI {
   }
 
   /** A new chat, limited to part of the library from the start when `scope` says so. */
-  createChat(options: { title?: string; scope?: ChatScope | null } = {}): Promise<Chat> {
+  createChat(options: NewChat = {}): Promise<Chat> {
     return this.json<Chat>('chats', { method: 'POST', body: JSON.stringify(options) });
   }
 
   /** Rename a chat and/or limit it to part of the library (`scope: null`: all of it again). */
-  updateChat(
-    chatId: string,
-    changes: { title?: string; scope?: ChatScope | null }
-  ): Promise<Chat> {
+  updateChat(chatId: string, changes: ChatPatch): Promise<Chat> {
     return this.json<Chat>(`chats/${encodeURIComponent(chatId)}`, {
       method: 'PATCH',
       body: JSON.stringify(changes)
@@ -98,7 +104,7 @@ export class StudyMateAPI {
   messages(
     chatId: string,
     options: { before?: string; limit?: number } = {}
-  ): Promise<{ messages: Message[]; has_more: boolean }> {
+  ): Promise<MessagesPage> {
     const query = URLExt.objectToQueryString({
       ...(options.before ? { before: options.before } : {}),
       ...(options.limit ? { limit: String(options.limit) } : {})
@@ -122,18 +128,16 @@ export class StudyMateAPI {
   }
 
   addDocument(path: string): Promise<Document> {
-    return this.json<Document>('documents', {
-      method: 'POST',
-      body: JSON.stringify({ path })
-    });
+    const body: NewDocument = { path };
+    return this.json<Document>('documents', { method: 'POST', body: JSON.stringify(body) });
   }
 
   async removeDocument(documentId: string): Promise<void> {
     await this.request(`documents/${encodeURIComponent(documentId)}`, { method: 'DELETE' });
   }
 
-  chunk(documentId: string, chunkId: string): Promise<Chunk> {
-    return this.json<Chunk>(
+  chunk(documentId: string, chunkId: string): Promise<Passage> {
+    return this.json<Passage>(
       `documents/${encodeURIComponent(documentId)}/chunks/${encodeURIComponent(chunkId)}`
     );
   }

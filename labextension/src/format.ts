@@ -1,5 +1,5 @@
 /** Pure text formatting shared by the views (unit-tested). */
-import type { CitationResponse, Document } from './protocol';
+import type { Citation, Document } from './protocol';
 
 /** `p.3` or `p.3–5` (pages are 1-based). */
 export function pageLabel(start: number, end: number): string {
@@ -7,12 +7,12 @@ export function pageLabel(start: number, end: number): string {
 }
 
 /** A citation chip's text: `[n] file p.X–Y`. */
-export function citationLabel(n: number, citation: CitationResponse): string {
+export function citationLabel(n: number, citation: Citation): string {
   return `[${n}] ${citation.filename} ${pageLabel(citation.page_start, citation.page_end)}`;
 }
 
 /** A chip's tooltip; the score only when the user asked to see scores. */
-export function citationTitle(citation: CitationResponse, showScores: boolean): string {
+export function citationTitle(citation: Citation, showScores: boolean): string {
   const where = `${citation.filename}, ${pageLabel(citation.page_start, citation.page_end)}`;
   return showScores ? `${where} \u2014 score ${citation.score.toFixed(3)}` : where;
 }

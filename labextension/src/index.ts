@@ -23,7 +23,7 @@ import { studymateIcon } from './icon';
 import { StudyMateModel } from './model';
 import { kindOf, openCitation, pdfFragment, ICitationTarget } from './open';
 import { StudyMatePanel } from './panel';
-import { CitationResponse, isOpenCitationCommMessage } from './protocol';
+import { type Citation, isOpenCitationCommMessage } from './protocol';
 import { isDraft } from './reducer';
 import { DEFAULT_SETTINGS, IPanelServices, IStudyMateSettings } from './services';
 
@@ -105,7 +105,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const services: IPanelServices = {
       model,
       rendermime: chatRendermime(rendermime),
-      openCitation: async (citation: CitationResponse) => {
+      openCitation: async (citation: Citation) => {
         try {
           // Citations carry the path (extension); older servers: ask the library.
           const path = citation.path ?? (await model.document(citation.document_id)).path;

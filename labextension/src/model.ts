@@ -10,7 +10,7 @@ import { StudyMateAPI, StudyMateError } from './api';
 import { ChatConnection } from './connection';
 import { isLibraryFile, LIBRARY_SUFFIXES } from './files';
 import { chatTitle } from './format';
-import type { ChatScope, Chunk, Document, ServerFrame } from './protocol';
+import type { ChatScope, Document, Passage, ServerFrame } from './protocol';
 import {
   Action,
   DRAFT_PREFIX,
@@ -331,7 +331,7 @@ export class StudyMateModel implements IDisposable {
   }
 
   /** The passage behind a citation, fetched once. */
-  chunk(documentId: string, chunkId: string): Promise<Chunk> {
+  chunk(documentId: string, chunkId: string): Promise<Passage> {
     const key = `${documentId}/${chunkId}`;
     let pending = this._chunks.get(key);
     if (!pending) {
@@ -469,7 +469,7 @@ export class StudyMateModel implements IDisposable {
   private _changed = new Signal<this, State>(this);
   private _notice = new Signal<this, string>(this);
   private _connection: ChatConnection;
-  private _chunks = new Map<string, Promise<Chunk>>();
+  private _chunks = new Map<string, Promise<Passage>>();
   /** The chat to reopen when the chat list arrives (see `restoreChat`). */
   private _restoring: string | null = null;
   private _chatsLoaded = false;

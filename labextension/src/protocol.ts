@@ -1,260 +1,105 @@
 /**
- * The StudyMate wire vocabulary: every WebSocket frame and REST body of the public
- * contract, as tagged unions whose names mirror the server's `protocol.py` exactly.
+ * The StudyMate wire vocabulary: every WebSocket frame and REST record, under the names the
+ * server declares them by in `studymate_jupyter/protocol/`.
+ *
+ * Nothing is declared twice: the types are generated (`npm run generate`, run by build, test
+ * and typecheck) into `protocol.generated.ts` from `protocol.schema.json`, which
+ * `tests/test_protocol_schema.py` keeps equal to `python -m studymate_jupyter.protocol
+ * --schema`. A field renamed in Python therefore changes the types here, and every use of the
+ * old name fails to compile. This module adds what the panel needs on top: the names the
+ * Python side gives only as literals, frame parsing, and the notebook widget's comm message.
  *
  * Nothing here talks to the network; `connection.ts` and `api.ts` do.
  */
+import type {
+  AuthData,
+  ChatEventData,
+  Document,
+  ErrorData,
+  Message,
+  Passage,
+  ServerFrame
+} from './protocol.generated';
 
-/** Who wrote a message. */
-export type Role = 'user' | 'assistant';
+export type {
+  AuthData,
+  AuthFrame,
+  AuthOkData,
+  AuthOkFrame,
+  ChatCreatedFrame,
+  ChatDeletedData,
+  ChatDeletedFrame,
+  ChatEventData,
+  ChatPatch,
+  ChatRefData,
+  ChatScope,
+  ChatUpdatedFrame,
+  Citation,
+  ClientFrame,
+  Document,
+  ErrorData,
+  ErrorFrame,
+  InboundMessage,
+  LibraryFrame,
+  LibraryRemovedData,
+  LibraryUpdatedData,
+  LoadMessagesData,
+  LoadMessagesFrame,
+  Me,
+  Message,
+  MessageData,
+  MessageDeltaData,
+  MessageDeltaFrame,
+  MessageEventData,
+  MessageEventFrame,
+  MessageFrame,
+  MessagesData,
+  MessagesFrame,
+  MessagesPage,
+  NewChat,
+  NewDocument,
+  Passage,
+  ScopeBody,
+  SearchResult,
+  ServerFrame,
+  StopFrame,
+  TypingData,
+  TypingEventData,
+  TypingEventFrame,
+  TypingFrame,
+  UnsubscribeFrame
+} from './protocol.generated';
 
-/** Where an assistant reply stands; absent on messages that never streamed. */
-export type MessageStatus = 'streaming' | 'complete' | 'stopped' | 'error';
-
-/** One cited passage. Pages are 1-based (PDF page index, notebook cell, Markdown section). */
-export interface CitationResponse {
-  document_id: string;
-  chunk_id: string;
-  filename: string;
-  page_start: number;
-  page_end: number;
-  score: number;
-  /** A notebook cell id or a Markdown heading slug, where that locates it better. */
-  anchor?: string | null;
-  /** Extension: the document's path relative to the server root, to open it at the page. */
-  path?: string;
-}
-
-/** A chat message as the server stores and sends it. */
-export interface Message {
-  id: string;
-  role: Role;
-  /** Markdown. */
-  content: string;
-  citations?: CitationResponse[];
-  /** ISO 8601, UTC; the server replaces a client's timestamp with its own. */
-  timestamp: string;
-  chat_id?: string;
-  status?: MessageStatus;
-  /** Extension, on an assistant message: the id of the user message it answers. */
-  reply_to?: string | null;
-}
-
-/** Extension: the part of the library a chat draws on (`null`: all of it). */
-export interface ChatScope {
-  folder?: string | null;
-  document_ids?: string[] | null;
-}
-
-/** A chat as `GET studymate/api/chats` lists it. */
-export interface Chat {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  message_count: number;
-  scope?: ChatScope | null;
-}
-
-/** Ingestion state of a library document. */
-export type DocumentStatus = 'queued' | 'indexing' | 'ready' | 'failed';
-
-/** A document of the study library. */
-export interface Document {
-  id: string;
-  /** Relative to the server's root_dir. */
-  path: string;
-  filename: string;
-  kind?: 'pdf' | 'markdown' | 'text' | 'notebook' | string;
-  status: DocumentStatus;
-  /** A reason for people when `failed`. */
-  error?: string | null;
-  /** Ingestion progress, 0–1. */
-  progress?: number;
-  pages: number;
-  chunks: number;
-  size: number;
-  sha256: string;
-  created_at: string;
-  updated_at: string;
-}
-
-/** `GET documents/{id}/chunks/{chunk_id}`: the passage behind a citation. */
-export interface Passage {
-  document_id?: string;
-  chunk_id?: string;
-  filename?: string;
-  path?: string;
-  text: string;
-  page_start: number;
-  page_end: number;
-  anchor?: string | null;
-  heading?: string;
-  /** `changed`: the file was indexed again since; `removed`: it left the library. */
-  source?: 'current' | 'changed' | 'removed';
-}
-
-/** The passage behind a citation (the contract's name for it is "chunk"). */
-export type Chunk = Passage;
-
-/** `GET studymate/api/me`. */
-export interface Me {
-  user_id: string;
-  display_name: string;
-}
-
-/** Stable machine words of an `error` frame or REST error body. */
-export type ErrorCode =
-  | 'bad_request'
-  | 'forbidden'
-  | 'not_found'
-  | 'too_large'
-  | 'rate_limited'
-  | 'unavailable';
-
-// ---------------------------------------------------------------------------
-// Client → server frames
-
-/** Confirm the identity and subscribe to `chat_id`. */
-export interface AuthFrame {
-  type: 'auth';
-  data: {
-    user_id?: string;
-    chat_id?: string;
-    /** Extension: how replies stream. Only `full` (whole content per frame) is used here. */
-    stream?: 'full' | 'delta';
-  };
-}
-
-/** Send a user message; without `chat_id` the server creates a chat. */
-export interface MessageFrame {
-  type: 'message';
-  data: {
-    message: Pick<Message, 'id' | 'role' | 'content'> & Partial<Message>;
-    user_id?: string;
-    chat_id?: string;
-  };
-}
-
-export interface TypingFrame {
-  type: 'typing';
-  data: { user_id?: string; chat_id?: string; is_typing: boolean };
-}
-
-export interface LoadMessagesFrame {
-  type: 'load_messages';
-  data: { chat_id: string; user_id?: string; before?: string; limit?: number };
-}
-
-/** Stop the assistant's reply in progress in `chat_id`. */
-export interface StopFrame {
-  type: 'stop';
-  data: { chat_id: string };
-}
-
-/** Extension: stop hearing a chat's `message` and `typing` frames. */
-export interface UnsubscribeFrame {
-  type: 'unsubscribe';
-  data: { chat_id: string };
-}
-
-export type ClientFrame =
-  | AuthFrame
-  | MessageFrame
-  | TypingFrame
-  | LoadMessagesFrame
-  | StopFrame
-  | UnsubscribeFrame;
-
-// ---------------------------------------------------------------------------
-// Server → client frames
-
-export interface AuthOkFrame {
-  type: 'auth_ok';
-  data: { user_id: string; chat_id?: string | null };
-}
-
-/** The contract's `chat_id` and `title`; the extension adds the rest of the Chat. */
-export interface ChatCreatedFrame {
-  type: 'chat_created';
-  data: { chat_id: string; title: string } & Partial<Omit<Chat, 'title'>>;
-}
-
-/** As `chat_created`; a `scope` of `null` means the chat draws on the whole library again. */
-export interface ChatUpdatedFrame {
-  type: 'chat_updated';
-  data: { chat_id: string } & Partial<Chat>;
-}
-
-export interface ChatDeletedFrame {
-  type: 'chat_deleted';
-  data: { chat_id: string };
-}
-
-export interface ServerMessageFrame {
-  type: 'message';
-  data: { message: Message; user_id: string; chat_id: string };
-}
-
-export interface ServerTypingFrame {
-  type: 'typing';
-  data: { user_id: string; role: Role; chat_id: string; is_typing: boolean };
-}
-
-export interface MessagesFrame {
-  type: 'messages';
-  data: { chat_id: string; messages: Message[]; has_more: boolean };
-}
-
-export interface ErrorFrame {
-  type: 'error';
-  data: { code: ErrorCode | string; message: string; ref?: string | null };
-}
-
-/** Extension (`stream: "delta"` only): `content = content[:offset] + text` on `message_id`. */
-export interface MessageDeltaFrame {
-  type: 'message_delta';
-  data: { chat_id: string; message_id: string; offset: number; text: string };
-}
+// The `Literal` aliases of `protocol/records.py` and `errors.py`, read off the fields that
+// use them (JSON Schema inlines a literal type where it is used).
+export type Role = Message['role'];
+export type MessageStatus = Message['status'];
+export type DocumentStatus = Document['status'];
+export type SourceStatus = Passage['source'];
+export type ErrorCode = ErrorData['code'];
+export type StreamMode = NonNullable<AuthData['stream']>;
 
 /**
- * Extension: a library document changed (`event: "updated"`, with its status and progress
- * 0–1) or left the library (`event: "removed"`).
+ * A chat as `GET studymate/api/chats` lists it: `records.Chat`, which the `chat_created` and
+ * `chat_updated` frames carry plus their `chat_id` (the schema names it only there).
  */
-export interface LibraryFrame {
-  type: 'library';
-  data: {
-    event?: 'updated' | 'removed';
-    document?: Document;
-    document_id?: string;
-    progress?: number | null;
-  };
-}
+export type Chat = Omit<ChatEventData, 'chat_id'>;
 
-export type ServerFrame =
-  | AuthOkFrame
-  | ChatCreatedFrame
-  | ChatUpdatedFrame
-  | ChatDeletedFrame
-  | ServerMessageFrame
-  | MessageDeltaFrame
-  | ServerTypingFrame
-  | MessagesFrame
-  | ErrorFrame
-  | LibraryFrame;
-
-const SERVER_TYPES: ReadonlySet<string> = new Set<ServerFrame['type']>([
-  'auth_ok',
-  'chat_created',
-  'chat_updated',
-  'chat_deleted',
-  'message',
-  'message_delta',
-  'typing',
-  'messages',
-  'error',
-  'library'
-]);
+// A Record rather than a list: a frame type added to the Python protocol fails to compile
+// here until the panel says whether it reads it.
+const SERVER_FRAME_TYPES: Record<ServerFrame['type'], true> = {
+  auth_ok: true,
+  chat_created: true,
+  chat_updated: true,
+  chat_deleted: true,
+  message: true,
+  message_delta: true,
+  typing: true,
+  messages: true,
+  error: true,
+  library: true
+};
+const SERVER_TYPES: ReadonlySet<string> = new Set(Object.keys(SERVER_FRAME_TYPES));
 
 /**
  * Parse one server frame, or return `null` for anything that is not a known frame.

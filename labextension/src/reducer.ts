@@ -9,11 +9,16 @@ import { isWholeLibrary } from './scope';
 /** What the connection indicator shows. */
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
 
+/** A message as the server sent it, or as typed here: without chat, status or citations
+ * until the server echoes it. */
+export type MessageFields = Omit<Message, 'chat_id' | 'status' | 'citations'> &
+  Partial<Pick<Message, 'chat_id' | 'status' | 'citations'>>;
+
 /** A message as the panel holds it. */
-export interface LocalMessage extends Message {
+export interface LocalMessage extends MessageFields {
   /** Arrival order, assigned once per id: breaks timestamp ties. */
   seq: number;
-  /** Typed here and not yet echoed by the server. */
+  /** MessageFields here and not yet echoed by the server. */
   pending?: boolean;
   /** Why the server refused it (an `error` frame whose `ref` is this id). */
   error?: string;
@@ -167,7 +172,7 @@ function sortChats(chats: Chat[]): Chat[] {
  */
 function upsertInto(
   list: LocalMessage[] | undefined,
-  incoming: Message,
+  incoming: MessageFields,
   seq: number,
   pending: boolean
 ): { list: LocalMessage[]; usedSeq: boolean } {
@@ -441,12 +446,11 @@ function applyFrameContent(state: State, frame: ServerFrame): State {
       return { ...state, messages: { ...state.messages, [chat_id]: updated } };
     }
     case 'library': {
-      const { event, document, document_id, progress } = frame.data;
-      if (event === 'removed') {
-        const id = document_id ?? document?.id;
-        return id ? reduce(state, { type: 'document/removed', documentId: id }) : state;
+      if (frame.data.event === 'removed') {
+        return reduce(state, { type: 'document/removed', documentId: frame.data.document_id });
       }
-      return document ? upsertDocument(state, document, progress ?? document.progress) : state;
+      const { document } = frame.data;
+      return upsertDocument(state, document, document.progress);
     }
     default:
       return state;
@@ -534,7 +538,7 @@ export function reduce(state: State, action: Action): State {
         .reduce((next, e) => refuse(next, e.id, action.reason), state);
     case 'send': {
       const chatKey = state.drafts[action.chatKey] ?? action.chatKey;
-      const local: Message = {
+      const local: MessageFields = {
         id: action.id,
         role: 'user',
         content: action.content,

@@ -5,7 +5,7 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import type { StudyMateModel } from './model';
-import type { CitationResponse } from './protocol';
+import type { Citation } from './protocol';
 
 /** The user's settings (`schema/plugin.json`). */
 export interface IStudyMateSettings {
@@ -24,7 +24,7 @@ export interface IPanelServices {
   model: StudyMateModel;
   /** Renders untrusted chat content (see `chatRendermime`). */
   rendermime: IRenderMimeRegistry;
-  openCitation(citation: CitationResponse): Promise<void>;
+  openCitation(citation: Citation): Promise<void>;
   /** Insert code as a new cell below the active cell; `false` when no notebook is open. */
   insertIntoNotebook(code: string): boolean;
   exportMarkdown(chatId: string, title: string): Promise<void>;

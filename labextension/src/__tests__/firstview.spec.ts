@@ -19,7 +19,7 @@ import {
 
 function chat(id: string): Chat {
   const t = '2024-01-01T00:00:00Z';
-  return { id, title: id, created_at: t, updated_at: t, message_count: 1 };
+  return { id, title: id, created_at: t, updated_at: t, message_count: 1, scope: null };
 }
 
 function doc(id: string, extra: Partial<Document> = {}): Document {
@@ -28,7 +28,10 @@ function doc(id: string, extra: Partial<Document> = {}): Document {
     id,
     path: `course/${id}.pdf`,
     filename: `${id}.pdf`,
+    kind: 'pdf',
     status: 'queued',
+    error: null,
+    progress: 0,
     pages: 0,
     chunks: 0,
     size: 1,

@@ -9,7 +9,7 @@ import {
   reduce,
   typingIn
 } from '../reducer';
-import type { Chat, Message, ServerFrame } from '../protocol';
+import type { Chat, ChatEventData, Document, Message, ServerFrame } from '../protocol';
 import { isOpenCitationCommMessage, parseServerFrame } from '../protocol';
 
 function run(state: State, ...actions: Action[]): State {
@@ -20,12 +20,26 @@ function frame(f: ServerFrame): Action {
   return { type: 'frame', frame: f };
 }
 
+/** A frame with fewer fields than the protocol declares, as the seed contract's servers send. */
+function sparseFrame(f: { type: ServerFrame['type']; data: object }): Action {
+  return { type: 'frame', frame: f as unknown as ServerFrame };
+}
+
 function msg(
   id: string,
   timestamp: string,
   extra: Partial<Message> = {}
 ): Message {
-  return { id, role: 'user', content: id, timestamp, chat_id: 'c1', ...extra };
+  return {
+    id,
+    role: 'user',
+    content: id,
+    citations: [],
+    timestamp,
+    chat_id: 'c1',
+    status: 'complete',
+    ...extra
+  };
 }
 
 function echo(m: Message, chatId = 'c1'): Action {
@@ -33,7 +47,31 @@ function echo(m: Message, chatId = 'c1'): Action {
 }
 
 function chat(id: string, updated: string): Chat {
-  return { id, title: id, created_at: updated, updated_at: updated, message_count: 0 };
+  return { id, title: id, created_at: updated, updated_at: updated, message_count: 0, scope: null };
+}
+
+/** What `chat_created` and `chat_updated` carry: the whole chat and its `chat_id`. */
+function chatEvent(id: string, changes: Partial<Chat> = {}): ChatEventData {
+  return { ...chat(id, '2024-01-01T00:00:00Z'), ...changes, chat_id: id };
+}
+
+function documentRecord(id: string, changes: Partial<Document> = {}): Document {
+  return {
+    id,
+    path: `notes/${id}.pdf`,
+    filename: `${id}.pdf`,
+    kind: 'pdf',
+    status: 'indexing',
+    error: null,
+    progress: 0,
+    pages: 0,
+    chunks: 0,
+    size: 10,
+    sha256: id,
+    created_at: '2024-01-01T00:00:00Z',
+    updated_at: '2024-01-01T00:00:00Z',
+    ...changes
+  };
 }
 
 function ids(state: State, chatKey: string): string[] {
@@ -82,7 +120,20 @@ describe('upsert by id', () => {
           ]
         })
       ),
-      echo({ id: 'r1', role: 'assistant', content: 'more', timestamp: '2024-01-01T00:00:01Z' })
+      // Without citations: the frame adds to the message it updates.
+      sparseFrame({
+        type: 'message',
+        data: {
+          message: {
+            id: 'r1',
+            role: 'assistant',
+            content: 'more',
+            timestamp: '2024-01-01T00:00:01Z'
+          },
+          user_id: 'u',
+          chat_id: 'c1'
+        }
+      })
     );
     expect(messagesOf(s, 'c1')[0].citations).toHaveLength(1);
     expect(messagesOf(s, 'c1')[0].content).toBe('more');
@@ -251,7 +302,7 @@ describe('offline queue', () => {
     expect(dueMessages(s)).toEqual([]);
     s = run(
       s,
-      frame({ type: 'chat_created', data: { chat_id: 'real', title: 'New chat' } }),
+      frame({ type: 'chat_created', data: chatEvent('real', { title: 'New chat' }) }),
       echo(msg('first', '2024-01-01T00:00:01Z', { chat_id: 'real' }), 'real')
     );
     expect(s.activeChat).toBe('real');
@@ -402,8 +453,11 @@ describe('typing, chats and library', () => {
     let s = run(
       connected(),
       { type: 'chats/loaded', chats: [chat('a', '2024-01-01T00:00:00Z')] },
-      frame({ type: 'chat_created', data: { chat_id: 'b', title: 'B' } }),
-      frame({ type: 'chat_updated', data: { chat_id: 'a', title: 'Renamed' } })
+      frame({
+        type: 'chat_created',
+        data: chatEvent('b', { title: 'B', updated_at: '2024-01-02T00:00:00Z' })
+      }),
+      frame({ type: 'chat_updated', data: chatEvent('a', { title: 'Renamed' }) })
     );
     expect(s.chats.map(c => [c.id, c.title])).toEqual([
       ['b', 'B'],
@@ -419,13 +473,13 @@ describe('typing, chats and library', () => {
     let s = run(
       connected(),
       { type: 'chats/loaded', chats: [chat('a', '2024-01-01T00:00:00Z')] },
-      frame({ type: 'chat_updated', data: { chat_id: 'a', scope: physics } })
+      frame({ type: 'chat_updated', data: chatEvent('a', { scope: physics }) })
     );
     expect(s.chats[0].scope).toEqual(physics);
     // A frame without a scope (a title change from an older server) leaves it as it is.
-    s = run(s, frame({ type: 'chat_updated', data: { chat_id: 'a', title: 'Renamed' } }));
+    s = run(s, sparseFrame({ type: 'chat_updated', data: { chat_id: 'a', title: 'Renamed' } }));
     expect(s.chats[0]).toMatchObject({ title: 'Renamed', scope: physics });
-    s = run(s, frame({ type: 'chat_updated', data: { chat_id: 'a', scope: null } }));
+    s = run(s, sparseFrame({ type: 'chat_updated', data: { chat_id: 'a', scope: null } }));
     expect(s.chats[0].scope).toBeNull();
     expect(s.chats[0].title).toBe('Renamed');
   });
@@ -444,7 +498,7 @@ describe('typing, chats and library', () => {
       s,
       frame({
         type: 'chat_created',
-        data: { chat_id: 'b', title: 'B', scope: { folder: 'history', document_ids: null } }
+        data: chatEvent('b', { title: 'B', scope: { folder: 'history', document_ids: null } })
       })
     );
     expect(s.chats.find(c => c.id === 'b')?.scope).toEqual({
@@ -463,7 +517,7 @@ describe('typing, chats and library', () => {
     // While the list is on its way, a message typed offline creates a chat.
     s = run(
       s,
-      frame({ type: 'chat_created', data: { chat_id: 'fresh', title: 'Fresh' } }),
+      frame({ type: 'chat_created', data: chatEvent('fresh', { title: 'Fresh' }) }),
       echo(msg('f', '2024-01-01T00:00:02Z', { chat_id: 'fresh' }), 'fresh')
     );
     s = reduce(s, { type: 'chats/loaded', chats: [chat('kept', '2024-01-01T00:00:00Z')], since });
@@ -474,46 +528,31 @@ describe('typing, chats and library', () => {
   });
 
   it('shows ingestion progress from library frames until the document is ready', () => {
-    const doc = {
-      id: 'd1',
-      path: 'notes/a.pdf',
-      filename: 'a.pdf',
-      status: 'indexing' as const,
-      pages: 0,
-      chunks: 0,
-      size: 10,
-      sha256: 'x',
-      created_at: '2024-01-01T00:00:00Z',
-      updated_at: '2024-01-01T00:00:00Z'
-    };
-    let s = reduce(connected(), {
-      type: 'frame',
-      frame: { type: 'library', data: { document: doc, progress: 0.4 } }
-    });
+    const doc = documentRecord('d1', { progress: 0.4 });
+    let s = reduce(
+      connected(),
+      frame({ type: 'library', data: { event: 'updated', document: doc } })
+    );
     expect(s.progress.d1).toBeCloseTo(0.4);
-    s = reduce(s, {
-      type: 'frame',
-      frame: { type: 'library', data: { document: { ...doc, status: 'ready' } } }
-    });
+    s = reduce(
+      s,
+      frame({
+        type: 'library',
+        data: { event: 'updated', document: { ...doc, status: 'ready', progress: 1 } }
+      })
+    );
     expect(s.progress.d1).toBeUndefined();
     expect(s.documents[0].status).toBe('ready');
   });
 });
 
 describe('protocol extensions', () => {
-  const doc = {
-    id: 'd2',
+  const doc = documentRecord('d2', {
     path: 'b.md',
     filename: 'b.md',
-    status: 'indexing' as const,
-    progress: 0.25,
-    pages: 0,
-    chunks: 0,
-    size: 1,
-    sha256: 'y',
-    created_at: '2024-01-01T00:00:00Z',
-    updated_at: '2024-01-01T00:00:00Z'
-  };
+    kind: 'markdown',
+    progress: 0.25
+  });
 
   it('applies message_delta frames at their offset', () => {
     const s = run(

@@ -5,12 +5,12 @@
 import * as React from 'react';
 
 import { citationLabel, citationTitle } from '../format';
-import type { CitationResponse, Passage } from '../protocol';
+import type { Citation, Passage } from '../protocol';
 import type { IPanelServices } from '../services';
 
 export interface ICitationProps {
   n: number;
-  citation: CitationResponse;
+  citation: Citation;
   services: IPanelServices;
   showScores: boolean;
 }
