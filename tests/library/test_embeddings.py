@@ -150,5 +150,21 @@ def test_another_users_passages_are_never_returned(db: Database, embedder: MiniL
 def test_hostile_search_syntax_is_just_words(db: Database, embedder: MiniLmEmbedder) -> None:
     retriever = HybridRetriever(embedder)
     add(db, retriever, "biology.txt", BIOLOGY)
-    for question in ['say "hi', "NOT", "col:x", "(", "*", "", "   "]:
-        ask(db, retriever, question)  # must not raise
+    add(db, retriever, "history.txt", HISTORY)
+    # Operators, quotes, column filters and stars around words: their passage comes first.
+    around_words = {
+        "NOT mitochondria": BIOLOGY[0],
+        '"photosynthesis': BIOLOGY[1],
+        "(DNA replication": BIOLOGY[2],
+        "col:Gutenberg": HISTORY[0],
+        "-revolution ^1789": HISTORY[1],
+        "Silk* AND Road": HISTORY[2],
+    }
+    assert {q: ask(db, retriever, q)[0].text for q in around_words} == around_words
+    # Syntax alone still reads as a question to the dense ranking: three different passages
+    # of the library. Blank text is no question at all.
+    for question in ['say "hi', "NOT", "col:x", "(", "*"]:
+        texts = [hit.text for hit in ask(db, retriever, question)]
+        assert len(set(texts)) == 3, question
+        assert set(texts) <= set(BIOLOGY + HISTORY), question
+    assert ask(db, retriever, "") == ask(db, retriever, "   ") == []

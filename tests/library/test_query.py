@@ -18,34 +18,38 @@ PASSAGES = {
     3: "A column named col holds x values for the scatter plot.",
     4: "Say hi to the class before the lecture on eigenvalues.",
     5: "Plotting a histogram of the data with bins of equal width.",
+    6: "To start, select the table of signs: plus, minus, single quotes, a nul byte, an emoji.",
 }
 
-HOSTILE = [
-    'say "hi',
-    "NOT",
-    "col:x",
-    "(",
-    ")",
-    "*",
-    "eigen*",
-    "AND",
-    "a AND b OR NOT c",
-    "NEAR(plot histogram)",
-    "NEAR",
-    "plot NEAR/2 histogram",
-    "^start",
-    "-minus +plus",
-    '""',
-    '"',
-    "{col} : x",
-    "body: x",
-    "'single' quotes",
-    "\x00 nul byte",
-    "emoji 🎓 and ünïcödé",
-    "",
-    "   ",
-    "SELECT * FROM chunks; DROP TABLE chunks; --",
-]
+# Text that is FTS5 syntax (or SQL), and the passages holding one of its words: what a search
+# for it finds when the syntax is read as plain words. Stop words ("not", "and", "a") count
+# for nothing, and a star is no prefix search ("eigen*" is not "eigenvalues").
+HOSTILE = {
+    'say "hi': {4},
+    "NOT": set(),
+    "col:x": {3},
+    "(": set(),
+    ")": set(),
+    "*": set(),
+    "eigen*": set(),
+    "AND": set(),
+    "a AND b OR NOT c": set(),
+    "NEAR(plot histogram)": {2, 3, 5},
+    "NEAR": {2},
+    "plot NEAR/2 histogram": {2, 3, 5},
+    "^start": {6},
+    "-minus +plus": {6},
+    '""': set(),
+    '"': set(),
+    "{col} : x": {3},
+    "body: x": {3},
+    "'single' quotes": {6},
+    "\x00 nul byte": {6},
+    "emoji 🎓 and ünïcödé": {6},
+    "": set(),
+    "   ": set(),
+    "SELECT * FROM chunks; DROP TABLE chunks; --": {6},
+}
 
 
 @pytest.fixture
@@ -67,9 +71,13 @@ def search(conn: sqlite3.Connection, text: str) -> list[int]:
     return [rowid for (rowid,) in rows]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_search_syntax_in_a_question_never_raises(fts: sqlite3.Connection, text: str) -> None:
-    search(fts, text)
+@pytest.mark.parametrize(("text", "found"), HOSTILE.items())
+def test_search_syntax_in_a_question_finds_the_passages_with_its_words(
+    fts: sqlite3.Connection, text: str, found: set[int]
+) -> None:
+    rowids = search(fts, text)
+    assert set(rowids) == found
+    assert len(rowids) == len(found)  # each passage once
 
 
 def test_every_term_is_quoted_and_terms_are_joined_by_or() -> None:
