@@ -66,8 +66,17 @@ class ChatClient:
             if predicate(frame):
                 return frames
 
+    async def expect_nothing_sent(self) -> None:
+        """Assert that nothing reached this connection beyond what was read. The server
+        answers a connection's frames in order, each after the frames already sent to it,
+        so the answer to an `auth` sent now must be the next frame."""
+        await self.send("auth", {})
+        frame = await self.recv()
+        assert frame["type"] == "auth_ok", f"unexpected frame: {frame!r}"
+
     async def expect_silence(self, seconds: float = 0.3) -> None:
-        """Assert that no frame arrives for a while."""
+        """Assert that no frame arrives for a while (where no frame can mark the moment:
+        prefer `expect_nothing_sent`)."""
         try:
             frame = await asyncio.wait_for(self.conn.read_message(), seconds)
         except TimeoutError:

@@ -147,7 +147,7 @@ class TestTwoUsers:
             frame = await bob.recv()
             assert frame["data"]["code"] == "not_found", frame_type
         await alice.recv()  # typing off
-        await alice.expect_silence()  # nothing of bob's reached alice's chat
+        await alice.expect_nothing_sent()  # nothing of bob's reached alice's chat
 
     async def test_another_users_chat_is_404_over_rest(self, as_user, rest_as):
         alice = await as_user("alice")
@@ -177,8 +177,13 @@ class TestTwoUsers:
             frames = await ws.recv_until(is_final_reply)
             assert frames[1]["data"]["message"]["content"] == name
 
-    async def test_chat_events_reach_only_their_owner(self, as_user):
+    async def test_chat_events_reach_only_their_owner(self, as_user, rest_as):
         bob = await as_user("bob")
-        alice = await as_user("alice")
-        await alice.reply_to("alice only")
-        await bob.expect_silence()
+        alice, alices_other_tab = await as_user("alice"), await as_user("alice")
+        chat_id = (await alice.reply_to("alice only"))[0]["data"]["chat_id"]
+        await rest_as("alice", f"chats/{chat_id}", "PATCH", {"title": "mine"})
+        await rest_as("alice", f"chats/{chat_id}", "DELETE")
+        events = await alices_other_tab.recv_until(lambda f: f["type"] == "chat_deleted")
+        assert [f["type"] for f in events] == ["chat_created", "chat_updated", "chat_deleted"]
+        # Those went out to alice's connections; any that went to bob would be here by now.
+        await bob.expect_nothing_sent()
