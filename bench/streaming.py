@@ -7,9 +7,9 @@ The naive figure (a whole `message` frame per piece) is computed from the same r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from studymate_jupyter.protocol import encode
+from studymate_jupyter.protocol import Message, message_frame
 
 from . import loadgen
 from .fake_llm import piece
@@ -27,14 +27,10 @@ def naive_wire_bytes(final: dict[str, Any], user_id: str, pieces: list[str]) -> 
     content = ""
     for text in pieces:
         content += text
-        message = {**final, "content": content, "status": "streaming"}
-        frame = encode(
-            "message", {"message": message, "user_id": user_id, "chat_id": final["chat_id"]}
-        )
+        message = cast(Message, {**final, "content": content, "status": "streaming"})
+        frame = message_frame(message, user_id, final["chat_id"])
         total += wire_bytes(len(frame.encode()))
-    final_frame = encode(
-        "message", {"message": final, "user_id": user_id, "chat_id": final["chat_id"]}
-    )
+    final_frame = message_frame(cast(Message, final), user_id, final["chat_id"])
     return total + wire_bytes(len(final_frame.encode()))
 
 
