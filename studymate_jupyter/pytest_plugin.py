@@ -239,7 +239,11 @@ class ServerProcess:
         return self.call("GET", path, timeout=5)
 
     def stop(self, timeout: float = 20) -> None:
-        """Stop the server the way Ctrl-C does (SIGINT then SIGTERM), killing it if it hangs."""
+        """Stop the server cleanly with SIGTERM, killing it if it hangs. jupyter-server
+        answers SIGTERM by stopping its extensions (StudyMate stores the replies in progress)
+        and then its loop. SIGINT is no clean stop here: at a terminal it asks to confirm;
+        without one it raises KeyboardInterrupt out of the loop, and the server exits without
+        stopping its extensions."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
