@@ -29,7 +29,9 @@ async def until(predicate: Any, what: str, timeout: float = 20) -> None:
 
 async def choose(panel: ChatPanel, label: str) -> None:
     """Pick `label` in the dropdown, as a user would, once it is offered."""
-    await until(lambda: label in dict(panel.screen.scope_picker.options), f"{label!r} never offered")
+    await until(
+        lambda: label in dict(panel.screen.scope_picker.options), f"{label!r} never offered"
+    )
     panel.screen.scope_picker.value = dict(panel.screen.scope_picker.options)[label]
 
 
@@ -83,7 +85,9 @@ async def test_a_scope_chosen_in_another_client_shows_in_the_dropdown(tmp_path: 
         both = {"folder": None, "document_ids": ids}
         server.call("PATCH", f"studymate/api/chats/{panel.chat_id}", {"scope": both})
         await until(lambda: panel.scope == both, "chat_updated never reached the panel")
-        await until(lambda: panel.screen.scope_picker.value == value_of(both), "dropdown not synced")
+        await until(
+            lambda: panel.screen.scope_picker.value == value_of(both), "dropdown not synced"
+        )
         assert panel.screen.scope_picker.label == "eigen.md, light.md"
         assert "eigen.md, light.md" in panel.screen.scope_picker.tooltip
 
