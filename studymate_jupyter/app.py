@@ -17,9 +17,8 @@ from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAIComp
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
-from .core import Core
 from .handlers import library, rest
-from .handlers.base import Limits, Services
+from .handlers.base import HandlerContext, Limits
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
@@ -27,7 +26,8 @@ from .library.embeddings import HybridRetriever
 from .library.retrieval import Bm25Retriever, Retriever
 from .library.service import IngestLimits, LibraryService
 from .parts import PartKind
-from .store import chats as repo
+from .services import Services
+from .store import chats as chat_rows
 from .store.db import Database
 
 CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
@@ -161,7 +161,7 @@ class StudyMate(ExtensionApp):
     )
 
     #: The services, once initialize_settings has built them.
-    core: Core | None = None
+    services: Services | None = None
 
     @validate("assistant")
     def _valid_assistant(self, proposal: Bunch) -> str:
@@ -219,7 +219,7 @@ class StudyMate(ExtensionApp):
         the embeddings extra, "hybrid" raises MissingExtra with the command that installs it."""
         return RETRIEVERS.find(str(self.retriever))(parent=self)
 
-    def build_core(self, root_dir: Path) -> Core:
+    def build_services(self, root_dir: Path) -> Services:
         """The services, on this app's settings. The server and in-process clients share it."""
         db = Database(
             self.database_url(),
@@ -239,7 +239,7 @@ class StudyMate(ExtensionApp):
         replies = Replies(
             db, hub, self.make_assistant(library), frame_interval=1 / self.stream_frame_rate
         )
-        return Core(db, hub, library, replies, ChatService(db, hub, replies))
+        return Services(db, hub, library, replies, ChatService(db, hub, replies))
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None  # set before initialize_settings runs
@@ -249,9 +249,9 @@ class StudyMate(ExtensionApp):
             raise RuntimeError(
                 "StudyMate did not start: its configuration was refused (see the error above)"
             )
-        self.core = core = self.build_core(Path(self.serverapp.root_dir))
+        self.services = services = self.build_services(Path(self.serverapp.root_dir))
         # Only the server marks interrupted replies: it is the one that was streaming them.
-        interrupted = core.db.write_sync(repo.fail_interrupted_replies)
+        interrupted = services.db.write_sync(chat_rows.fail_interrupted_replies)
         if interrupted:
             self.log.warning(
                 "StudyMate: %d reply(s) cut off by a stop were marked as failed", interrupted
@@ -259,9 +259,9 @@ class StudyMate(ExtensionApp):
         single = self.single_user
         if single is None:
             single = not names_users(self.serverapp.identity_provider)
-        self.services = Services(
-            chats=core.chats,
-            library=core.library,
+        self.handler_context = HandlerContext(
+            chats=services.chats,
+            library=services.library,
             identity=Identity(str(self.owner_id), bool(single)),
             limits=Limits(
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
@@ -272,7 +272,7 @@ class StudyMate(ExtensionApp):
         self.serverapp.io_loop.add_callback(self._resume)
 
     def initialize_handlers(self) -> None:
-        kwargs: dict[str, Any] = {"services": self.services}
+        kwargs: dict[str, Any] = {"context": self.handler_context}
         api = "studymate/api"
         self.handlers.extend(
             [
@@ -296,12 +296,12 @@ class StudyMate(ExtensionApp):
     async def _resume(self) -> None:
         """Index again the documents a stopped server left half-indexed, and answer the
         questions it left unanswered."""
-        assert self.core is not None  # scheduled only once the core is built
-        self.core.library.resume()
-        queued = await self.core.replies.resume()
+        assert self.services is not None  # scheduled only once the services are built
+        self.services.library.resume()
+        queued = await self.services.replies.resume()
         if queued:
             self.log.info("StudyMate: answering %d question(s) left by a stop", queued)
 
     async def stop_extension(self) -> None:
-        if self.core is not None:  # None: StudyMate did not start
-            await self.core.close()
+        if self.services is not None:  # None: StudyMate did not start
+            await self.services.close()

@@ -1,9 +1,9 @@
 """StudyMate in this process, for a kernel that cannot reach a Jupyter server (VS Code, a plain
 Python process): the client without a server.
 
-``LocalServer`` builds the services the server runs (``StudyMate.build_core``) on the same
+``LocalServer`` builds the services the server runs (``StudyMate.build_services``) on the same
 SQLite file a server would use: WAL lets this process and a server share it, so nothing is
-lost. Frames go through the same Session the WebSocket handler uses (``LocalSocket``), and
+lost. Frames go through the same ChatConnection the WebSocket handler uses (``LocalSocket``), and
 the REST half through the same service calls the REST handlers make (``InProcessApi``);
 only live updates from other processes are missing. The one client module that imports the
 server's insides.
@@ -40,8 +40,8 @@ from .errors import StudyMateError
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketClientConnection
 
-    from ..chat.session import Session
-    from ..core import Core
+    from ..chat.connection import ChatConnection
+    from ..services import Services
 
 T = TypeVar("T")
 
@@ -59,26 +59,26 @@ class LocalServer:
         # Trait values as on the command line: db_url, owner_id, assistant, ...
         self.app = StudyMate(**traits)
         self.root_dir = Path(root_dir)
-        self.core: Core = self.app.build_core(self.root_dir)
+        self.services: Services = self.app.build_services(self.root_dir)
         self.user_id = str(self.app.owner_id)
 
-    def connect(self, on_frame: Callable[[str], None]) -> Session:
-        """An open session of the owner that delivers server frames to ``on_frame``."""
-        from ..chat.session import Session
+    def connect(self, on_frame: Callable[[str], None]) -> ChatConnection:
+        """An open connection of the owner that delivers server frames to ``on_frame``."""
+        from ..chat.connection import ChatConnection
 
-        session = Session(
-            self.core.chats,
+        connection = ChatConnection(
+            self.services.chats,
             self.user_id,
             on_frame,
             max_content_bytes=int(self.app.max_content_bytes),
             rate=0.0,  # one local user, no one to protect
             burst=0.0,
         )
-        session.open()
-        return session
+        connection.open()
+        return connection
 
     async def close(self) -> None:
-        await self.core.close()
+        await self.services.close()
 
 
 class LocalSocket:
@@ -90,13 +90,13 @@ class LocalSocket:
     def __init__(self, server: LocalServer) -> None:
         self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._session = server.connect(self._inbox.put_nowait)
+        self._connection = server.connect(self._inbox.put_nowait)
         self._worker = asyncio.ensure_future(self._work())
         self.closed = False
 
     async def _work(self) -> None:
         while (raw := await self._outbox.get()) is not None:
-            await self._session.handle(raw)
+            await self._connection.handle(raw)
 
     def write_message(self, message: str) -> asyncio.Future[None]:
         if self.closed:
@@ -116,7 +116,7 @@ class LocalSocket:
         if self.closed:
             return
         self.closed = True
-        self._session.close()
+        self._connection.close()
         self._inbox.put_nowait(None)
         self._outbox.put_nowait(None)
 
@@ -135,8 +135,8 @@ class InProcessApi:
 
     def __init__(self, server: LocalServer) -> None:
         self.user_id = server.user_id
-        self.chats = server.core.chats
-        self.library = server.core.library
+        self.chats = server.services.chats
+        self.library = server.services.library
 
     async def me(self) -> Me:
         return {"user_id": self.user_id, "display_name": self.user_id}

@@ -1,4 +1,5 @@
-"""What every StudyMate handler shares: the services it is given and JSON errors."""
+"""What every StudyMate handler shares: the context it is given (services, identity, limits)
+and JSON errors."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Services:
+class HandlerContext:
     """Everything the app builds once and hands to each handler."""
 
     chats: ChatService
@@ -52,13 +53,13 @@ class StudyMateHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, name: str, services: Services, **kwargs: Any) -> None:
+    def initialize(self, name: str, context: HandlerContext, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
-        self.services = services
+        self.context = context
 
     @property
     def user_id(self) -> str:
-        return self.services.identity.user_id(self.current_user)
+        return self.context.identity.user_id(self.current_user)
 
     def parse_body(self, model: type[M]) -> M:
         return parse_body(model, self.request.body)

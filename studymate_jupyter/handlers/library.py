@@ -15,13 +15,13 @@ class DocumentsHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.write_json({"documents": await self.services.library.list_documents(self.user_id)})
+        self.write_json({"documents": await self.context.library.list_documents(self.user_id)})
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
         body = self.parse_body(NewDocument)
-        document = await self.services.library.add(self.user_id, body.path)
+        document = await self.context.library.add(self.user_id, body.path)
         self.write_json(document, status=202 if document["status"] != "ready" else 200)
 
 
@@ -29,12 +29,12 @@ class DocumentHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self, document_id: str) -> None:
-        self.write_json(await self.services.library.get(self.user_id, document_id))
+        self.write_json(await self.context.library.get(self.user_id, document_id))
 
     @web.authenticated
     @authorized
     async def delete(self, document_id: str) -> None:
-        await self.services.library.remove(self.user_id, document_id)
+        await self.context.library.remove(self.user_id, document_id)
         self.set_status(204)
         self.finish()
 
@@ -43,7 +43,7 @@ class PassageHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self, document_id: str, chunk_id: str) -> None:
-        self.write_json(await self.services.library.passage(self.user_id, document_id, chunk_id))
+        self.write_json(await self.context.library.passage(self.user_id, document_id, chunk_id))
 
 
 class SearchHandler(StudyMateHandler):
@@ -52,5 +52,5 @@ class SearchHandler(StudyMateHandler):
     async def get(self) -> None:
         question = self.get_query_argument("q", "")
         k = self.int_argument("k")
-        results = await self.services.library.search_results(self.user_id, question, k)
+        results = await self.context.library.search_results(self.user_id, question, k)
         self.write_json({"results": results})

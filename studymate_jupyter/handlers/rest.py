@@ -13,7 +13,7 @@ class MeHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        identity = self.services.identity
+        identity = self.context.identity
         self.write_json(
             {"user_id": self.user_id, "display_name": identity.display_name(self.current_user)}
         )
@@ -23,12 +23,12 @@ class ChatsHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.write_json({"chats": await self.services.chats.list_chats(self.user_id)})
+        self.write_json({"chats": await self.context.chats.list_chats(self.user_id)})
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        chat = await self.services.chats.create_chat(self.user_id, self.parse_body(NewChat))
+        chat = await self.context.chats.create_chat(self.user_id, self.parse_body(NewChat))
         self.write_json(chat, status=201)
 
 
@@ -36,18 +36,18 @@ class ChatHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def get(self, chat_id: str) -> None:
-        self.write_json(await self.services.chats.get_chat(self.user_id, chat_id))
+        self.write_json(await self.context.chats.get_chat(self.user_id, chat_id))
 
     @web.authenticated
     @authorized
     async def patch(self, chat_id: str) -> None:
         body = self.parse_body(ChatPatch)
-        self.write_json(await self.services.chats.update_chat(self.user_id, chat_id, body))
+        self.write_json(await self.context.chats.update_chat(self.user_id, chat_id, body))
 
     @web.authenticated
     @authorized
     async def delete(self, chat_id: str) -> None:
-        await self.services.chats.delete_chat(self.user_id, chat_id)
+        await self.context.chats.delete_chat(self.user_id, chat_id)
         self.set_status(204)
         self.finish()
 
@@ -58,7 +58,7 @@ class MessagesHandler(StudyMateHandler):
     async def get(self, chat_id: str) -> None:
         before = self.get_query_argument("before", None) or None
         limit = self.int_argument("limit")
-        page = await self.services.chats.load(self.user_id, chat_id, before, limit)
+        page = await self.context.chats.load(self.user_id, chat_id, before, limit)
         self.write_json({"messages": page.messages, "has_more": page.has_more})
 
 
@@ -67,7 +67,7 @@ class ExportHandler(StudyMateHandler):
     @authorized
     async def get(self, chat_id: str) -> None:
         fmt = self.get_query_argument("format", "markdown")
-        exported = await self.services.chats.export(self.user_id, chat_id, fmt)
+        exported = await self.context.chats.export(self.user_id, chat_id, fmt)
         filename = _safe_filename(exported.chat["title"]) + exported.suffix
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
         self.finish(exported.body, set_content_type=exported.media_type)

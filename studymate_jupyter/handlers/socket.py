@@ -13,8 +13,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..chat.session import Session
-from .base import AUTH_RESOURCE, Services
+from ..chat.connection import ChatConnection
+from .base import AUTH_RESOURCE, HandlerContext
 
 
 class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -22,10 +22,10 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, name: str, services: Services, **kwargs: Any) -> None:
+    def initialize(self, name: str, context: HandlerContext, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
-        self.services = services
-        self.session: Session | None = None
+        self.context = context
+        self.connection: ChatConnection | None = None
 
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -35,10 +35,10 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
             self.authorizer.is_authorized(self, user, "execute", AUTH_RESOURCE)
         ):
             raise web.HTTPError(403)
-        limits = self.services.limits
-        self.session = Session(
-            self.services.chats,
-            self.services.identity.user_id(user),
+        limits = self.context.limits
+        self.connection = ChatConnection(
+            self.context.chats,
+            self.context.identity.user_id(user),
             self._send,
             max_content_bytes=limits.max_content_bytes,
             rate=limits.rate,
@@ -47,15 +47,15 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        assert self.session is not None  # made in get() before the upgrade
+        assert self.connection is not None  # made in get() before the upgrade
         # Frames are small and latency-bound: without this, Nagle's algorithm holds an echo
         # back until the client's delayed ACK (~40 ms) whenever a frame precedes it.
         self.set_nodelay(True)
-        self.session.open()
+        self.connection.open()
 
     def on_close(self) -> None:
-        if self.session is not None:
-            self.session.close()
+        if self.connection is not None:
+            self.connection.close()
 
     def _send(self, frame: str) -> None:
         # A closed socket is forgotten by the hub in on_close.
@@ -63,5 +63,5 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
             self.write_message(frame)
 
     async def on_message(self, raw: str | bytes) -> None:
-        assert self.session is not None
-        await self.session.handle(raw)
+        assert self.connection is not None
+        await self.connection.handle(raw)

@@ -1,6 +1,6 @@
 """One client's conversation with the server, whatever carries its frames.
 
-The WebSocket handler and the in-process transport both feed raw frames to a Session; it
+The WebSocket handler and the in-process transport both feed raw frames to a ChatConnection; it
 parses them at the edge, checks identity and limits, and calls the chat service.
 """
 
@@ -30,10 +30,10 @@ from .ratelimit import TokenBucket
 if TYPE_CHECKING:
     from .service import ChatService
 
-log = logging.getLogger("studymate.session")
+log = logging.getLogger("studymate.connection")
 
 
-class Session:
+class ChatConnection:
     """A connected client: the hub's Peer, handling its frames one after another."""
 
     def __init__(

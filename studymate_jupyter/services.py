@@ -1,4 +1,4 @@
-"""The running parts of StudyMate, built once by the app (or by an in-process client)."""
+"""The running services of StudyMate, built once by the app (or by an in-process client)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Core:
+class Services:
     db: Database
     hub: Hub
     library: LibraryService
