@@ -1,11 +1,10 @@
-"""``ChatPanel``: the StudyMate chat inside a notebook, built from stock ipywidgets.
+"""``ChatPanel``: the StudyMate chat inside a notebook, built from ipywidgets.
 
 Threads: the client lives on its own loop in a daemon thread (``ClientThread``), so the panel
-keeps working while other cells run and never touches the kernel's event loop. Server events
-update the widgets from that thread, under one lock, batched to at most ``max_updates`` a
-second (ipykernel's iopub is thread-safe; jupyter-server drops iopub beyond 1,000 msgs/s).
-Button callbacks (the kernel's shell thread, or a subshell thread in ipykernel 7) only read
-the input and hand work to the client's loop.
+keeps working while other cells run and never touches the kernel's event loop. What the
+panel shows follows the client there (``LiveView``); the user's actions (the kernel's shell
+thread, or a subshell thread in ipykernel 7) only read the input and hand the work, done
+here, to the client's loop.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ import contextlib
 import contextvars
 import logging
 import os
-import threading
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,13 +23,13 @@ from ..client import ClientThread, StudyMateClient, StudyMateError, pair_replies
 from ..protocol import title_from
 from .backend import Backend, open_backend
 from .citations import open_in_lab, preview_body, preview_link, preview_title
+from .live import LiveView
 from .render import escape
 from .scope import scope_of
 from .screen import NEW_CHAT, Actions, Screen
 from .views import MessageView
 
 if TYPE_CHECKING:
-    from ..client.types import Chat, ConnectionState, LibraryEventData, TypingEventData
     from ..protocol import ChatScope, Citation, Document, Message, Passage
 
 T = TypeVar("T")
@@ -60,16 +57,6 @@ class ChatPanel:
         max_updates: float = 20.0,
         probe_timeout: float = 3.0,
     ) -> None:
-        self._lock = threading.RLock()
-        self._chats: list[Chat] = []
-        #: The library's ready documents, which the "Draws on" dropdown offers.
-        self._documents: list[Document] = []
-        #: What a new chat will draw on once its first question creates it.
-        self._pending_scope: ChatScope | None = None
-        self._typing = False
-        self._streaming = False
-        #: The question the error bar's Retry sends again.
-        self._retry_text: str | None = None
         self.screen = Screen(
             Actions(
                 pick_chat=self._on_pick,
@@ -82,17 +69,10 @@ class ChatPanel:
                 retry_reply=self._on_retry,
             )
         )
-        self.min_interval = 1.0 / max_updates
-        self._messages: list[Message] = []
-        self._state: str = "connecting"
-        self._flush_handle: asyncio.Handle | None = None
-        self._last_flush = 0.0
-        self._backend: Backend | None = None
-        self._refreshing: asyncio.Future[None] | None = None
-        self._closed = False
         self._thread = ClientThread(
             lambda: StudyMateClient(url, token, chat_id=chat_id), name="studymate-widget"
         )
+        self._view = LiveView(self.screen, self._thread.loop, max_updates)
         self._started = self._spawn(
             self._start(
                 chat_id,
@@ -110,42 +90,37 @@ class ChatPanel:
     @property
     def messages(self) -> list[Message]:
         """The conversation on screen, oldest first, as protocol Message dicts (copies)."""
-        with self._lock:
-            return [dict(m) for m in self._messages]  # type: ignore[misc]
+        with self._view.lock:
+            return [dict(m) for m in self._view.messages]  # type: ignore[misc]
 
     @property
     def chat_id(self) -> str | None:
-        return self._backend.client.chat_id if self._backend else None
+        return self._view.backend.client.chat_id if self._view.backend else None
 
     @property
     def scope(self) -> ChatScope | None:
         """What the open chat draws on (``None``: the whole library); for a new chat, what it
         will draw on once its first question creates it."""
-        with self._lock:
-            chat_id = self.chat_id
-            if chat_id is None:
-                return self._pending_scope
-            chat = next((c for c in self._chats if c["id"] == chat_id), None)
-            return chat.get("scope") if chat else None
+        return self._view.scope(self.chat_id)
 
     @property
     def connection(self) -> str:
         """``connecting``, ``connected``, ``reconnecting``, ``offline`` or ``in-process``."""
-        return self._state
+        return self._view.state
 
     @property
     def in_process(self) -> bool:
-        return self._backend is not None and self._backend.in_process
+        return self._view.backend is not None and self._view.backend.in_process
 
     @property
     def typing(self) -> bool:
         """Whether the assistant is thinking or writing in the open chat."""
-        return self._typing
+        return self._view.typing
 
     @property
     def views(self) -> dict[str, MessageView]:
         """The message rows on screen by message id."""
-        with self._lock:
+        with self._view.lock:
             return dict(self.screen._views)
 
     async def send(self, text: str, *, timeout: float | None = None) -> Message:
@@ -181,15 +156,15 @@ class ChatPanel:
 
     def close(self) -> None:
         """Disconnect, end the client's thread and close the widgets."""
-        if self._closed:
+        if self._view.closed:
             return
-        self._closed = True
+        self._view.closed = True
         try:
             self._thread.call(self._shutdown(), 15)
         except Exception as exc:
             log.debug("closing the client failed: %s", exc)
         self._thread.stop()
-        with self._lock:
+        with self._view.lock:
             self.screen.close()
 
     # --- thread plumbing -------------------------------------------------------------------
@@ -214,8 +189,8 @@ class ChatPanel:
 
     async def _ready(self) -> Backend:
         await asyncio.wrap_future(self._started)
-        assert self._backend is not None
-        return self._backend
+        assert self._view.backend is not None
+        return self._view.backend
 
     async def _start(
         self,
@@ -233,30 +208,17 @@ class ChatPanel:
                 probe_timeout=probe_timeout,
             )
         except Exception as exc:
-            self._set_state("offline")
-            self._show_error(f"StudyMate is not available: {exc}", None)
+            self._view.set_state("offline")
+            self._view.show_error(f"StudyMate is not available: {exc}", None)
             raise
-        self._backend = backend
-        client = backend.client
-        client.on_state.connect(self._set_state)
-        client.on_message.connect(self._on_message)
-        client.on_history.connect(self._on_history)
-        client.on_typing.connect(self._on_typing)
-        client.on_chat_changed.connect(self._on_chat_changed)
-        for signal in (client.on_chat_created, client.on_chat_updated, client.on_chat_deleted):
-            signal.connect(lambda _data: self._request_refresh())
-        client.on_library.connect(self._on_library)
-        client.on_error.connect(lambda exc: self._show_error(exc.message, None))
-        self._set_state(client.state)
-        self._request_refresh()
-        self._submit(self._refresh_documents())
+        self._view.attach(backend)
 
     async def _wait_connected(self) -> None:
         backend = await self._ready()
         await backend.client.wait_connected()
 
     async def _shutdown(self) -> None:
-        backend = self._backend
+        backend = self._view.backend
         if backend is not None and backend.client is not self._thread.client:
             await backend.client.close()
 
@@ -264,25 +226,25 @@ class ChatPanel:
 
     async def _send(self, text: str) -> Message:
         client = (await self._ready()).client
-        self._clear_error()
+        self._view.clear_error()
         try:
-            if client.chat_id is None and self._pending_scope is not None:
+            if client.chat_id is None and self._view.pending_scope is not None:
                 # The server creates a chat from its first message with the whole library, so
                 # a limited one is created first, titled as the first message would title it.
-                chat = await client.create_chat(title_from(text), self._pending_scope)
-                self._pending_scope = None
+                chat = await client.create_chat(title_from(text), self._view.pending_scope)
+                self._view.pending_scope = None
                 await client.open_chat(chat["id"])
             final = await client.post(text)
         except StudyMateError as exc:
-            self._show_error(f"Not sent: {exc.message}", text)
+            self._view.show_error(f"Not sent: {exc.message}", text)
             raise
         finally:
-            self._flush()
-        if self._refreshing is not None:
+            self._view.flush()
+        if self._view.refreshing is not None:
             # The new chat's title belongs in the header by the time send() returns.
-            await self._refreshing
+            await self._view.refreshing
         if final.get("status") == "error":
-            self._retry_text = text
+            self._view.retry_text = text
         return final
 
     async def _post_input(self, text: str) -> None:
@@ -294,83 +256,57 @@ class ChatPanel:
         try:
             await client.stop()
         except StudyMateError as exc:
-            self._show_error(f"Could not stop: {exc.message}", None)
+            self._view.show_error(f"Could not stop: {exc.message}", None)
 
     async def _new_chat(self) -> None:
         client = (await self._ready()).client
         client.new_chat()
-        self._pending_scope = None
-        self._flush()
+        self._view.pending_scope = None
+        self._view.flush()
 
     async def _set_scope(self, scope: ChatScope | None) -> None:
         client = (await self._ready()).client
         chat_id = client.chat_id
         if chat_id is None:
-            self._pending_scope = scope
+            self._view.pending_scope = scope
         else:
             try:
                 chat = await client.set_scope(chat_id, scope)
             except StudyMateError as exc:
-                self._show_error(f"Cannot limit this chat: {exc.message}", None)
-                self._flush()  # the dropdown goes back to what the chat draws on
+                self._view.show_error(f"Cannot limit this chat: {exc.message}", None)
+                self._view.flush()  # the dropdown goes back to what the chat draws on
                 raise
-            with self._lock:
-                self._chats = [chat if c["id"] == chat_id else c for c in self._chats]
-        self._flush()
-
-    async def _refresh_documents(self) -> None:
-        client = (await self._ready()).client
-        try:
-            documents = await client.list_documents()
-        except StudyMateError as exc:
-            log.info("cannot list documents: %s", exc)
-            return
-        with self._lock:
-            self._documents = [d for d in documents if d["status"] == "ready"]
-        self._flush()
+            with self._view.lock:
+                self._view.chats = [chat if c["id"] == chat_id else c for c in self._view.chats]
+        self._view.flush()
 
     async def _open_chat(self, chat_id: str) -> None:
         client = (await self._ready()).client
         try:
             await client.open_chat(chat_id)
         except StudyMateError as exc:
-            self._show_error(f"Cannot open that chat: {exc.message}", None)
+            self._view.show_error(f"Cannot open that chat: {exc.message}", None)
             raise
         finally:
-            self._flush()
-
-    def _request_refresh(self) -> None:
-        """Reload the chat list (on the client's loop), e.g. after chat_created."""
-        self._refreshing = asyncio.ensure_future(self._refresh_chats())
-
-    async def _refresh_chats(self) -> None:
-        client = (await self._ready()).client
-        try:
-            chats = await client.list_chats()
-        except StudyMateError as exc:
-            log.info("cannot list chats: %s", exc)
-            return
-        with self._lock:
-            self._chats = chats
-        self._flush()
+            self._view.flush()
 
     async def _open_citation(self, number: int, citation: Citation) -> Passage:
         backend = await self._ready()
-        with self._lock:
+        with self._view.lock:
             self.screen.show_passage(preview_title(number, citation, None), "<i>Loading…</i>", "")
         if not backend.in_process:
             open_in_lab(citation)
         try:
             passage = await backend.passage(citation["document_id"], citation["chunk_id"])
         except StudyMateError as exc:
-            with self._lock:
+            with self._view.lock:
                 self.screen.show_passage(
                     preview_title(number, citation, None),
                     f"<i>The passage cannot be shown: {escape(exc.message)}</i>",
                     "",
                 )
             raise
-        with self._lock:
+        with self._view.lock:
             self.screen.show_passage(
                 preview_title(number, citation, passage),
                 preview_body(passage),
@@ -390,109 +326,12 @@ class ChatPanel:
 
     # --- client events (on the client's loop) ----------------------------------------------
 
-    def _set_state(self, state: ConnectionState | str) -> None:
-        backend = self._backend
-        if backend is not None and backend.in_process and state == "connected":
-            state = "in-process"
-        reason = backend.local_reason if backend is not None else None
-        with self._lock:
-            self._state = state
-            self.screen.show_status(state, reason)
-
-    def _on_message(self, message: Message) -> None:
-        if self._backend is not None and message.get("chat_id") == self._backend.client.chat_id:
-            if message.get("role") == "assistant" and message.get("status") != "streaming":
-                # A finished reply means the assistant stopped typing, whenever the typing
-                # frame that says so arrives.
-                with self._lock:
-                    self._typing = False
-                    self.screen.update_typing(self._typing, self._streaming)
-            self._schedule()
-
-    def _on_history(self, chat_id: str) -> None:
-        if self._backend is not None and chat_id == self._backend.client.chat_id:
-            self._schedule()
-
-    def _on_library(self, data: LibraryEventData) -> None:
-        # Progress frames come many a second; only a change of what can be chosen matters.
-        if data["event"] == "removed" or data["document"]["status"] in ("ready", "failed"):
-            self._submit(self._refresh_documents())
-
-    def _on_chat_changed(self, _chat_id: str | None) -> None:
-        with self._lock:
-            self._typing = False
-        self._flush()
-
-    def _on_typing(self, data: TypingEventData) -> None:
-        client = self._backend.client if self._backend else None
-        if client is None or data.get("user_id") != "assistant":
-            return
-        if data.get("chat_id") != client.chat_id:
-            return
-        # Not batched: two frames a reply, and a short "thinking" must still show.
-        with self._lock:
-            self._typing = bool(data.get("is_typing"))
-            self.screen.update_typing(self._typing, self._streaming)
-
     # --- rendering -------------------------------------------------------------------------
-
-    def _schedule(self) -> None:
-        """Flush soon, at most once per ``min_interval`` (streamed pieces are batched)."""
-        if self._flush_handle is not None:
-            return
-        loop = self._thread.loop
-        delay = max(0.0, self._last_flush + self.min_interval - time.monotonic())
-        self._flush_handle = loop.call_later(delay, self._flush)
-
-    def _flush(self) -> None:
-        """Bring every widget up to the client's state (on the client's loop)."""
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        self._last_flush = time.monotonic()
-        backend = self._backend
-        if backend is None or self._closed:
-            return
-        client = backend.client
-        messages = client.messages
-        shown: list[Message] = list(messages)
-        stored = {m["id"] for m in messages}
-        for item in client.pending:
-            if item.chat_id == client.chat_id and item.id not in stored:
-                pending: Message = {
-                    "id": item.id,
-                    "role": "user",
-                    "content": item.content,
-                    "citations": [],
-                    "timestamp": "",
-                    "chat_id": item.chat_id or "",
-                    "status": "sending",  # type: ignore[typeddict-item]  # shown, not sent
-                }
-                shown.append(pending)
-        with self._lock:
-            self._messages = messages
-            self.screen.render_messages(shown)
-            self._streaming = any(m.get("status") == "streaming" for m in messages)
-            self.screen.update_typing(self._typing, self._streaming)
-            self.screen.render_header(
-                client.chat_id, self._chats, self._documents, self._pending_scope
-            )
-
-    def _show_error(self, text: str, retry_text: str | None) -> None:
-        with self._lock:
-            if retry_text is not None:
-                self._retry_text = retry_text
-            self.screen.show_error(text, can_retry=self._retry_text is not None)
-
-    def _clear_error(self) -> None:
-        with self._lock:
-            self._retry_text = None
-            self.screen.clear_error()
 
     # --- user actions (any thread: they only hand work to the client's loop) --------------
 
     def _send_input(self) -> None:
-        with self._lock:
+        with self._view.lock:
             text = self.screen.input.value
             if not text.strip():
                 return
@@ -500,14 +339,14 @@ class ChatPanel:
         self._submit(self._post_input(text))
 
     def _retry(self) -> None:
-        text = self._retry_text
+        text = self._view.retry_text
         if text:
             self._submit(self._post_input(text))
 
     def _on_retry(self, message: Message) -> None:
         """Ask again the question a failed reply answered."""
-        with self._lock:
-            messages = list(self._messages)
+        with self._view.lock:
+            messages = list(self._view.messages)
         answered = {a: q for q, a in pair_replies(messages).items()}
         question = next((m for m in messages if m["id"] == answered.get(message["id"])), None)
         if question is not None:
