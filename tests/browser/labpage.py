@@ -106,6 +106,26 @@ def text_pdf(pages: list[list[str]]) -> bytes:
     return bytes(module.text_pdf(pages))
 
 
+def page_of(topic: str, sentences: list[str]) -> list[str]:
+    """A page long enough (well over the chunker's 30-word minimum) to be a chunk of its own."""
+    filler = f"This page is about {topic} and nothing else, as the lecture notes say."
+    return [*sentences, *([filler] * 10)]
+
+
+#: A three-page optics PDF's text: refraction (Snell's law) on page 2, lenses on page 3.
+OPTICS_PAGES = [
+    page_of("light", ["Introduction to optics.", "Light travels in straight lines."]),
+    page_of(
+        "refraction",
+        [
+            "Snell's law describes refraction at the boundary between two media.",
+            "The ratio of the sines of the angles equals the inverse ratio of the indices.",
+        ],
+    ),
+    page_of("lenses", ["Thin lenses focus parallel rays at the focal point."]),
+]
+
+
 def open_in_file_browser(page: Any, name: str) -> None:
     page.locator(".jp-FileBrowser").get_by_title("Refresh the file browser").first.click()
     page.locator(f'.jp-DirListing-item[title^="Name: {name}"]').dblclick()

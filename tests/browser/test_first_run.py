@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from labpage import (
     LAB_OVERRIDES,
+    OPTICS_PAGES,
     PAGE_ERRORS,
     assert_readable,
     assistant_messages,
@@ -36,24 +37,6 @@ def lab_overrides() -> dict[str, Any]:
 def long(text: str) -> str:
     """A section well over the chunker's 30-word minimum."""
     return " ".join([text] * 6)
-
-
-def page_of(topic: str, sentences: list[str]) -> list[str]:
-    filler = f"This page is about {topic} and nothing else, as the lecture notes say."
-    return [*sentences, *([filler] * 10)]
-
-
-OPTICS = [
-    page_of("light", ["Introduction to optics.", "Light travels in straight lines."]),
-    page_of(
-        "refraction",
-        [
-            "Snell's law describes refraction at the boundary between two media.",
-            "The ratio of the sines of the angles equals the inverse ratio of the indices.",
-        ],
-    ),
-    page_of("lenses", ["Thin lenses focus parallel rays at the focal point."]),
-]
 
 
 def markdown_cell(cell_id: str, text: str) -> dict[str, Any]:
@@ -104,7 +87,7 @@ def wait_until_indexed(lab: ServerProcess, document_id: str) -> None:
 def test_the_panel_opens_on_a_new_chat_that_takes_a_question_at_once(
     page: Any, lab: ServerProcess
 ) -> None:
-    (lab.root_dir / "optics.pdf").write_bytes(text_pdf(OPTICS))
+    (lab.root_dir / "optics.pdf").write_bytes(text_pdf(OPTICS_PAGES))
     document = lab.call("POST", "studymate/api/documents", {"path": "optics.pdf"})
     wait_until_indexed(lab, document["id"])
     open_panel(page)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from labpage import (
+    OPTICS_PAGES,
     PAGE_ERRORS,
     assistant_messages,
     expect,
@@ -19,25 +20,6 @@ from labpage import (
 )
 
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-
-def page_of(topic: str, sentences: list[str]) -> list[str]:
-    """A page long enough (well over the chunker's 30-word minimum) to be a chunk of its own."""
-    filler = f"This page is about {topic} and nothing else, as the lecture notes say."
-    return [*sentences, *([filler] * 10)]
-
-
-PAGES = [
-    page_of("light", ["Introduction to optics.", "Light travels in straight lines."]),
-    page_of(
-        "refraction",
-        [
-            "Snell's law describes refraction at the boundary between two media.",
-            "The ratio of the sines of the angles equals the inverse ratio of the indices.",
-        ],
-    ),
-    page_of("lenses", ["Thin lenses focus parallel rays at the focal point."]),
-]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,7 +39,7 @@ def ask_with_shift_enter(page: Any, text: str) -> None:
 
 
 def test_a_pdf_added_from_the_file_browser_is_indexed_live(page: Any, lab: ServerProcess) -> None:
-    (lab.root_dir / "optics.pdf").write_bytes(text_pdf(PAGES))
+    (lab.root_dir / "optics.pdf").write_bytes(text_pdf(OPTICS_PAGES))
     open_panel(page)
     panel(page).get_by_role("tab", name="Library").click()
     expect(panel(page).locator(".jp-StudyMate-document")).to_have_count(0)
