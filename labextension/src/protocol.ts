@@ -13,7 +13,6 @@
  */
 import type {
   AuthData,
-  ChatEventData,
   Document,
   ErrorData,
   Message,
@@ -30,6 +29,7 @@ export type {
   ChatDeletedData,
   ChatDeletedFrame,
   ChatEventData,
+  Chat,
   ChatPatch,
   ChatRefData,
   ChatScope,
@@ -78,12 +78,6 @@ export type DocumentStatus = Document['status'];
 export type SourceStatus = Passage['source'];
 export type ErrorCode = ErrorData['code'];
 export type StreamMode = NonNullable<AuthData['stream']>;
-
-/**
- * A chat as `GET studymate/api/chats` lists it: `records.Chat`, which the `chat_created` and
- * `chat_updated` frames carry plus their `chat_id` (the schema names it only there).
- */
-export type Chat = Omit<ChatEventData, 'chat_id'>;
 
 // A Record rather than a list: a frame type added to the Python protocol fails to compile
 // here until the panel says whether it reads it.

@@ -5,7 +5,8 @@
 - ``records``: the messages, chats, documents and citations both carry;
 - ``bodies``: REST request bodies; ``errors``: the stable error codes;
 - ``schema``: all of it as one JSON Schema (``python -m studymate_jupyter.protocol --schema``),
-  which the TypeScript panel's ``labextension/src/protocol.ts`` is checked against.
+  from whose committed copy (``labextension/protocol.schema.json``) the panel's TypeScript
+  types are generated.
 """
 
 from __future__ import annotations

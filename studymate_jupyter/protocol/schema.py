@@ -15,7 +15,7 @@ from pydantic_core import core_schema
 
 from .bodies import ChatPatch, NewChat, NewDocument
 from .client_frames import client_frame
-from .records import Me, MessagesPage, Passage, SearchResult
+from .records import Chat, Me, MessagesPage, Passage, SearchResult
 from .server_frames import server_frame
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -34,6 +34,7 @@ class _ExactRecords(GenerateJsonSchema):
 _NAMED: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
     ("ClientFrame", "validation", client_frame),
     ("ServerFrame", "serialization", server_frame),
+    ("Chat", "serialization", TypeAdapter(Chat)),
     ("Me", "serialization", TypeAdapter(Me)),
     ("MessagesPage", "serialization", TypeAdapter(MessagesPage)),
     ("Passage", "serialization", TypeAdapter(Passage)),
