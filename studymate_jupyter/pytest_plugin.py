@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -39,6 +40,9 @@ class ChatClient:
     def __init__(self, conn: WebSocketClientConnection) -> None:
         self.conn = conn
         self.seen: list[Frame] = []
+        # Where it was opened: its loop, and the thread that runs it.
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
 
     async def send(self, frame_type: str, data: dict[str, Any] | None = None) -> None:
         await self.conn.write_message(json.dumps({"type": frame_type, "data": data or {}}))
@@ -97,6 +101,13 @@ class ChatClient:
     def close(self) -> None:
         self.conn.close()
 
+    def close_from_any_thread(self) -> None:
+        """Close the connection on its own loop (tests stop servers from worker threads)."""
+        if threading.get_ident() == self._thread:
+            self.close()
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.close)
+
 
 def is_final_reply(frame: Frame) -> bool:
     if frame["type"] != "message":
@@ -127,13 +138,19 @@ def jp_server_config(studymate_config: dict[str, Any], studymate_db: Path) -> di
 @pytest.fixture
 def chat_ws(
     jp_serverapp: Any, jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]]
-) -> Callable[..., Awaitable[ChatClient]]:
+) -> Iterator[Callable[..., Awaitable[ChatClient]]]:
     """Open `/ws/chat` as the server's owner (or with other headers) and wrap it."""
 
-    async def connect(**kwargs: Any) -> ChatClient:
-        return ChatClient(await jp_ws_fetch("ws", "chat", **kwargs))
+    clients: list[ChatClient] = []
 
-    return connect
+    async def connect(**kwargs: Any) -> ChatClient:
+        clients.append(ChatClient(await jp_ws_fetch("ws", "chat", **kwargs)))
+        return clients[-1]
+
+    yield connect
+    # Closed while the server still runs: an unclosed one warns when it is collected.
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture
@@ -169,6 +186,7 @@ class ServerProcess:
         self.extra_args = extra_args or []
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"{app}.log"
+        self.clients: list[ChatClient] = []
 
     @property
     def url(self) -> str:
@@ -207,10 +225,10 @@ class ServerProcess:
         # One value each: a setting given twice on the command line is refused at start.
         if not any(arg.startswith("--StudyMate.db_url=") for arg in self.extra_args):
             args.append(f"--StudyMate.db_url=sqlite:///{self.db_path}")
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            args, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir
-        )
+        with self.log_path.open("ab") as log:  # the server writes to its own copy
+            self.process = subprocess.Popen(
+                args, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -244,6 +262,7 @@ class ServerProcess:
         and then its loop. SIGINT is no clean stop here: at a terminal it asks to confirm;
         without one it raises KeyboardInterrupt out of the loop, and the server exits without
         stopping its extensions."""
+        self._close_clients()
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -256,6 +275,7 @@ class ServerProcess:
 
     def kill(self) -> None:
         """Stop the server abruptly, as a crash would."""
+        self._close_clients()
         if self.process is not None:
             self.process.kill()
             self.process.wait(5)
@@ -266,11 +286,19 @@ class ServerProcess:
         self.start()
 
     async def connect(self, token: str | None = None) -> ChatClient:
+        """A connection as the owner (or with `token`), closed when the server stops."""
         request = HTTPRequest(
             f"ws://127.0.0.1:{self.port}/ws/chat",
             headers={"Authorization": f"token {token or self.token}"},
         )
-        return ChatClient(await websocket_connect(request))
+        self.clients.append(ChatClient(await websocket_connect(request)))
+        return self.clients[-1]
+
+    def _close_clients(self) -> None:
+        # They cannot outlive the server; an unclosed one warns when it is collected.
+        clients, self.clients = self.clients, []
+        for client in clients:
+            client.close_from_any_thread()
 
 
 @pytest.fixture

@@ -91,12 +91,16 @@ class TestTwoUsers:
 
     @pytest.fixture
     def as_user(self, jp_ws_fetch, jp_fetch):
-        async def ws(name: str) -> ChatClient:
-            return ChatClient(
-                await jp_ws_fetch("ws", "chat", headers={"Authorization": f"token {name}-token"})
-            )
+        clients: list[ChatClient] = []
 
-        return ws
+        async def ws(name: str) -> ChatClient:
+            headers = {"Authorization": f"token {name}-token"}
+            clients.append(ChatClient(await jp_ws_fetch("ws", "chat", headers=headers)))
+            return clients[-1]
+
+        yield ws
+        for client in clients:
+            client.close()
 
     @pytest.fixture
     def rest_as(self, jp_fetch):

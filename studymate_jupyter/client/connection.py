@@ -207,6 +207,7 @@ class Connection:
         finally:
             if self.socket is socket:
                 self.socket = None
+            socket.close()  # one the server closed is still open on this side until then
         return connected
 
     async def _read_loop(self, socket: WebSocketClientConnection) -> None:
