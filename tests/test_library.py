@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import two_users
 from library.pdfs import corrupt_pdf, encrypted_pdf, image_only_pdf, text_pdf
+from library_calls import CALCULUS_MARKDOWN, add, wait_ready
 from tornado.httpclient import HTTPClientError
 
 from studymate_jupyter.assistant.extractive import NOTHING_FOUND
@@ -41,40 +42,6 @@ PHOTOSYNTHESIS = [
         "Without oxygen, cells fall back on fermentation, which yields much less ATP.",
     ],
 ]
-
-MARKDOWN = """# Derivatives
-
-The derivative measures how fast a function changes at a point. Geometrically it is the
-slope of the tangent line to the graph of the function at that point, and physically it is
-an instantaneous rate such as speed.
-
-## Chain rule
-
-The chain rule differentiates a composition of functions by multiplying derivatives: the
-derivative of the outer function, taken at the inner function, times the derivative of the
-inner function. It is the rule used most often in practice.
-
-## Integrals
-
-An integral accumulates area under a curve. The fundamental theorem of calculus says that
-integration and differentiation undo each other, which is why antiderivatives compute areas.
-"""
-
-
-async def wait_ready(api, document_id: str, timeout: float = 60) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        document = await api(f"documents/{document_id}")
-        if document["status"] in ("ready", "failed"):
-            return document
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(document)
-        await asyncio.sleep(0.1)
-
-
-async def add(api, path: str) -> dict:
-    document = await api("documents", method="POST", body={"path": path})
-    return await wait_ready(api, document["id"])
 
 
 async def error_of(call) -> tuple[int, str]:
@@ -205,7 +172,7 @@ async def test_a_follow_up_question_uses_the_turn_before_it(api, chat_ws, biolog
 
 
 async def test_markdown_sections_are_pages_with_heading_anchors(api, jp_root_dir):
-    (jp_root_dir / "calculus.md").write_text(MARKDOWN)
+    (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
     document = await add(api, "calculus.md")
     assert document["status"] == "ready"
     assert document["pages"] == 3

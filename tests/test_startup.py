@@ -6,36 +6,14 @@ import asyncio
 import hashlib
 
 import pytest
+from library_calls import CALCULUS_MARKDOWN, add
 from tornado.httpclient import HTTPClientError
 from traitlets import TraitError
 
 from studymate_jupyter.app import StudyMate
 from studymate_jupyter.pytest_plugin import ServerProcess
-from studymate_jupyter.store import library as repo
+from studymate_jupyter.store import library as library_rows
 from studymate_jupyter.store.db import Database
-
-# Sections long enough (over 30 words) to be passages of their own.
-NOTES = """# Derivatives
-
-The derivative measures how fast a function changes at a point. Geometrically it is the
-slope of the tangent line to the graph of the function at that point, and physically it is
-an instantaneous rate such as speed.
-
-## Chain rule
-
-The chain rule differentiates a composition of functions by multiplying derivatives: the
-derivative of the outer function, taken at the inner function, times the derivative of the
-inner function. It is the rule used most often in practice.
-"""
-
-
-async def wait_ready(api, document_id: str, timeout: float = 30) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (document := await api(f"documents/{document_id}"))["status"] not in ("ready", "failed"):
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(document)
-        await asyncio.sleep(0.05)
-    return document
 
 
 class TestACustomAssistant:
@@ -51,9 +29,8 @@ class TestACustomAssistant:
     async def test_named_by_module_and_class_it_is_built_with_the_library_and_answers(
         self, api, chat_ws, jp_root_dir
     ):
-        (jp_root_dir / "calculus.md").write_text(NOTES)
-        document = await api("documents", method="POST", body={"path": "calculus.md"})
-        assert (await wait_ready(api, document["id"]))["status"] == "ready"
+        (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
+        assert (await add(api, "calculus.md"))["status"] == "ready"
         ws = await chat_ws()
         reply = (await ws.reply_to("How do I differentiate a composition?"))[-1]["data"]
         assert reply["message"]["status"] == "complete"
@@ -78,9 +55,8 @@ class TestAnInstalledAssistant:
         return {"assistant": "librarian"}
 
     async def test_it_is_chosen_by_its_name(self, api, chat_ws, jp_root_dir):
-        (jp_root_dir / "calculus.md").write_text(NOTES)
-        document = await api("documents", method="POST", body={"path": "calculus.md"})
-        await wait_ready(api, document["id"])
+        (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
+        await add(api, "calculus.md")
         ws = await chat_ws()
         reply = (await ws.reply_to("What does the chain rule multiply?"))[-1]["data"]["message"]
         assert reply["content"] == "The best passage is in calculus.md, section 2 [1]."
@@ -198,12 +174,14 @@ class TestZeroWhereItMeansOff:
 
 async def test_a_document_left_half_indexed_by_a_stop_is_indexed_at_the_next_start(tmp_path):
     server = ServerProcess(tmp_path, extra_args=["--StudyMate.owner_id=ada"])
-    (server.root_dir / "calculus.md").write_text(NOTES)
+    (server.root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
     # What a stop in the middle of indexing leaves behind: the document queued, no chunks.
     db = Database(f"sqlite:///{server.db_path}")
-    sha256 = hashlib.sha256(NOTES.encode()).hexdigest()
+    sha256 = hashlib.sha256(CALCULUS_MARKDOWN.encode()).hexdigest()
     queued = db.write_sync(
-        lambda s: repo.upsert_document(s, "ada", "calculus.md", "markdown", len(NOTES), sha256)
+        lambda s: library_rows.upsert_document(
+            s, "ada", "calculus.md", "markdown", len(CALCULUS_MARKDOWN), sha256
+        )
     ).document
     db.close()
     assert queued["status"] == "queued"

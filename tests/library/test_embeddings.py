@@ -26,7 +26,7 @@ from studymate_jupyter.library.embeddings import (  # noqa: E402
     model_path,
 )
 from studymate_jupyter.passages import Scope  # noqa: E402
-from studymate_jupyter.store import library as repo  # noqa: E402
+from studymate_jupyter.store import library as library_rows  # noqa: E402
 from studymate_jupyter.store.db import Database  # noqa: E402
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def test_a_removed_document_leaves_the_results(db: Database, embedder: MiniLmEmb
     assert ask(db, retriever, "how do plants make sugar from light")[0].filename == "biology.txt"
 
     def remove(session: Session) -> None:
-        rowids = repo.remove_document(session, USER, biology)
+        rowids = library_rows.remove_document(session, USER, biology)
         assert rowids
         retriever.unindex(session, rowids)
 

@@ -1,0 +1,41 @@
+"""What the library tests share: a Markdown course note, and adding a document through REST
+until it is indexed."""
+
+from __future__ import annotations
+
+import asyncio
+
+# Sections long enough (over 30 words) to be passages of their own.
+CALCULUS_MARKDOWN = """# Derivatives
+
+The derivative measures how fast a function changes at a point. Geometrically it is the
+slope of the tangent line to the graph of the function at that point, and physically it is
+an instantaneous rate such as speed.
+
+## Chain rule
+
+The chain rule differentiates a composition of functions by multiplying derivatives: the
+derivative of the outer function, taken at the inner function, times the derivative of the
+inner function. It is the rule used most often in practice.
+
+## Integrals
+
+An integral accumulates area under a curve. The fundamental theorem of calculus says that
+integration and differentiation undo each other, which is why antiderivatives compute areas.
+"""
+
+
+async def wait_ready(api, document_id: str, timeout: float = 60) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        document = await api(f"documents/{document_id}")
+        if document["status"] in ("ready", "failed"):
+            return document
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(document)
+        await asyncio.sleep(0.1)
+
+
+async def add(api, path: str) -> dict:
+    document = await api("documents", method="POST", body={"path": path})
+    return await wait_ready(api, document["id"])
