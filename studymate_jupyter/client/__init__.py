@@ -8,6 +8,7 @@ end.
 
 from __future__ import annotations
 
+from ..protocol import Chat, Citation, Me, Message, MessagesPage
 from .api import StudyMateApi
 from .backoff import Backoff
 from .client import StudyMateClient
@@ -20,7 +21,7 @@ from .rest import RestClient
 from .signals import Signal
 from .store import MessageStore, pair_replies
 from .thread import ClientThread
-from .types import Chat, Citation, ConnectionState, Me, Message, MessagesPage
+from .types import ConnectionState
 
 __all__ = [
     "Backoff",

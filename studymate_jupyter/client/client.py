@@ -19,8 +19,10 @@ from ..protocol import (
     ChatEventData,
     ErrorData,
     LibraryEventData,
+    Message,
     MessageEventData,
     MessageFrame,
+    MessagesPage,
     ServerFrame,
     StopFrame,
     TypingEventData,
@@ -38,7 +40,7 @@ from .reply import Reply
 from .requests import Requests
 from .rest import RestClient
 from .signals import Signal
-from .types import ConnectionState, Message, MessagesPage
+from .types import ConnectionState
 
 
 class StudyMateClient:

@@ -17,13 +17,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..protocol import Chat, Message, TypingEventData
 from .client import StudyMateClient
 from .discovery import ServerNotFound
 from .errors import StudyMateError
 from .terminal_input import KeyboardInput, LineEditor, piped_lines
 from .terminal_plain import PlainView
 from .terminal_view import ChatRow, TerminalView
-from .types import FINAL_STATUSES, Chat, ConnectionState, Message, TypingEventData
+from .types import FINAL_STATUSES, ConnectionState
 
 if TYPE_CHECKING:
     from .reply import Reply

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ..protocol import Message
 from .formatting import format_citations, new_suffix
 from .terminal_view import ChatRow
-from .types import FINAL_STATUSES, ConnectionState, Message
+from .types import FINAL_STATUSES, ConnectionState
 
 
 class PlainView:

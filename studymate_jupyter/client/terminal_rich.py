@@ -30,9 +30,10 @@ from .types import FINAL_STATUSES
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
+    from ..protocol import Message
     from .terminal_input import LineEditor
     from .terminal_view import ChatRow
-    from .types import ConnectionState, Message
+    from .types import ConnectionState
 
 #: Seconds between redraws of a streaming reply or of the spinner: a few a second, whatever
 #: the server's frame rate, so a long reply is not rendered again for every frame.

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .types import Chat, ConnectionState, Message
+from ..protocol import Chat, Message
+from .types import ConnectionState
 
 
 @dataclass(frozen=True)

@@ -1,49 +1,9 @@
-"""The types of the client's API: the protocol's own (``studymate_jupyter.protocol``, one
-declaration for the server and its clients), and the few that only a client has."""
+"""The types only a client has; the protocol's own (messages, chats, citations, …) are
+declared once, in ``studymate_jupyter.protocol``."""
 
 from __future__ import annotations
 
 from typing import Literal
-
-from ..protocol import (
-    Chat,
-    ChatDeletedData,
-    ChatEventData,
-    ChatScope,
-    Citation,
-    Document,
-    ErrorCode,
-    LibraryEventData,
-    Me,
-    Message,
-    MessagesPage,
-    MessageStatus,
-    Passage,
-    Role,
-    SearchResult,
-    TypingEventData,
-)
-
-__all__ = [
-    "FINAL_STATUSES",
-    "Chat",
-    "ChatDeletedData",
-    "ChatEventData",
-    "ChatScope",
-    "Citation",
-    "ConnectionState",
-    "Document",
-    "ErrorCode",
-    "LibraryEventData",
-    "Me",
-    "Message",
-    "MessageStatus",
-    "MessagesPage",
-    "Passage",
-    "Role",
-    "SearchResult",
-    "TypingEventData",
-]
 
 ConnectionState = Literal["connecting", "connected", "reconnecting", "offline"]
 

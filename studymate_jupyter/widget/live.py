@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from ..client import StudyMateClient, StudyMateError
 
 if TYPE_CHECKING:
-    from ..client.types import Chat, ConnectionState, LibraryEventData, TypingEventData
-    from ..protocol import ChatScope, Document, Message
+    from ..client.types import ConnectionState
+    from ..protocol import Chat, ChatScope, Document, LibraryEventData, Message, TypingEventData
     from .backend import Backend
     from .screen import Screen
 

@@ -19,8 +19,7 @@ from .scope import WHOLE_LIBRARY, describe, scope_options, value_of
 from .views import MessageView, PreviewView, show
 
 if TYPE_CHECKING:
-    from ..client.types import Chat
-    from ..protocol import ChatScope, Citation, Document, Message
+    from ..protocol import Chat, ChatScope, Citation, Document, Message
 
 _INDICATOR = {
     "connecting": ("#b26a00", "connecting…"),

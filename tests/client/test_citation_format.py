@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from studymate_jupyter.client import format_citation, format_citations
 from studymate_jupyter.client.formatting import new_suffix
-from studymate_jupyter.client.types import Citation
+from studymate_jupyter.protocol import Citation
 
 
 def cite(filename: str, start: int, end: int) -> Citation:

@@ -21,7 +21,7 @@ from studymate_jupyter.client import (
     StudyMateError,
     discover_running,
 )
-from studymate_jupyter.client.types import TypingEventData
+from studymate_jupyter.protocol import TypingEventData
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 FAST = Backoff(base=0.05, maximum=0.3)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from studymate_jupyter.client import MessageStore, pair_replies
-from studymate_jupyter.client.types import Message, Role
+from studymate_jupyter.protocol import Message, Role
 
 
 def msg(mid: str, role: Role = "user", content: str = "", **extra: object) -> Message:
