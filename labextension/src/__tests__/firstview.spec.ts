@@ -2,11 +2,9 @@
  * The panel's first view: it opens on a new chat, reopens the chat the user was in last
  * time, says when the library is empty, and lists the files the user adds from it.
  */
-import { StudyMateAPI } from '../api';
 import { draggedPaths, isLibraryFile } from '../files';
 import { documentStatusLine } from '../format';
-import { StudyMateModel } from '../model';
-import type { Chat, ClientFrame, Document } from '../protocol';
+import type { Chat, Document } from '../protocol';
 import {
   addedDocuments,
   initialState,
@@ -16,6 +14,7 @@ import {
   reduce,
   State
 } from '../reducer';
+import { connectedModel } from './connected';
 
 function chat(id: string): Chat {
   const t = '2024-01-01T00:00:00Z';
@@ -146,16 +145,7 @@ function setUp(list: Chat[] = []) {
   const addDocument = jest.fn(async (path: string) =>
     doc(path.replace(/\W/g, '_'), { path, filename: path })
   );
-  const api = { settings: {}, chats, addDocument } as unknown as StudyMateAPI;
-  const model = new StudyMateModel(api);
-  const frames: ClientFrame[] = [];
-  jest.spyOn(model['_connection'], 'send').mockImplementation(frame => {
-    frames.push(frame);
-    return true;
-  });
-  const notices: string[] = [];
-  model.notice.connect((_, notice) => notices.push(notice));
-  model.dispatch({ type: 'connection/opened' });
+  const { model, frames, notices } = connectedModel({ chats, addDocument });
   const loadChats = async () => {
     const pending = model.refreshChats();
     answerChats(list);

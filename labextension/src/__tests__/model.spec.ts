@@ -1,7 +1,7 @@
-import { StudyMateAPI, StudyMateError } from '../api';
-import { StudyMateModel } from '../model';
-import type { Chat, ClientFrame } from '../protocol';
+import { StudyMateError } from '../api';
+import type { Chat } from '../protocol';
 import { messagesOf } from '../reducer';
+import { connectedModel } from './connected';
 
 const physics = { folder: 'physics', document_ids: null };
 const created: Chat = {
@@ -19,16 +19,7 @@ const settle = () => new Promise(resolve => setTimeout(resolve, 0));
 /** A model on an open connection whose frames are recorded, and a fake `POST chats`. */
 function setUp() {
   const createChat = jest.fn<Promise<Chat>, [unknown]>();
-  const api = { settings: {}, createChat } as unknown as StudyMateAPI;
-  const model = new StudyMateModel(api);
-  const frames: ClientFrame[] = [];
-  jest.spyOn(model['_connection'], 'send').mockImplementation(frame => {
-    frames.push(frame);
-    return true;
-  });
-  const notices: string[] = [];
-  model.notice.connect((_, notice) => notices.push(notice));
-  model.dispatch({ type: 'connection/opened' });
+  const { model, frames, notices } = connectedModel({ createChat });
   model.newChat();
   const draftKey = model.state.activeChat!;
   const questions = () => frames.filter(f => f.type === 'message');
