@@ -85,6 +85,20 @@ class Hit:
     text: str
     score: float
 
+    @property
+    def section(self) -> str | None:
+        return section_title(self.heading)
+
+
+# Chunk.heading is the path of section titles down to the passage, joined by this.
+HEADING_SEPARATOR = " / "
+
+
+def section_title(heading: str) -> str | None:
+    """The innermost section title of a heading path, or None when there is none."""
+    titles = [title.strip() for title in heading.split(HEADING_SEPARATOR) if title.strip()]
+    return titles[-1] if titles else None
+
 
 def citation_of(hit: Hit) -> Citation:
     """The CitationResponse for a retrieved passage."""
@@ -97,4 +111,5 @@ def citation_of(hit: Hit) -> Citation:
         "page_end": hit.page_end,
         "score": hit.score,
         "anchor": hit.anchor,
+        "section": hit.section,
     }

@@ -245,7 +245,7 @@ class LibraryService:
                 return None
             self.retriever.unindex(session, replaced.retired)
             self.retriever.index(session, replaced.added, chunks, prepared)
-            return replaced.document
+            return library_rows.set_vectors(session, job.document_id, "off", 0.0)
 
         document = await self.db.write(store)
         if document is not None:

@@ -44,9 +44,11 @@ from .records import (
     MessagesPage,
     MessageStatus,
     Passage,
+    RetrievalInfo,
     Role,
     SearchResult,
     SourceStatus,
+    VectorStatus,
     title_from,
 )
 from .server_frames import (
@@ -134,6 +136,7 @@ __all__ = [
     "NewDocument",
     "Passage",
     "ProtocolError",
+    "RetrievalInfo",
     "Role",
     "ScopeBody",
     "SearchResult",
@@ -146,6 +149,7 @@ __all__ = [
     "TypingEventFrame",
     "TypingFrame",
     "UnsubscribeFrame",
+    "VectorStatus",
     "auth_ok_frame",
     "chat_created_frame",
     "chat_deleted_frame",

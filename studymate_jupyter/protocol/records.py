@@ -14,6 +14,10 @@ from typing_extensions import TypedDict
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "complete", "stopped", "error"]
 DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
+# (extension) The vector step, after the text is indexed: pending while vectors are computed
+# in the background (the document is already searchable by its words), ready once done, off
+# when the retriever uses no vectors, failed if they could not be computed.
+VectorStatus = Literal["pending", "ready", "off", "failed"]
 SourceStatus = Literal["current", "changed", "removed"]
 
 
@@ -29,6 +33,10 @@ class Citation(TypedDict):
     anchor: NotRequired[str | None]
     # (extension) the document's path relative to the server root, to open it at the page.
     path: NotRequired[str]
+    # (extension) the title of the innermost section the passage lies in, when the document
+    # has sections. A citation with an anchor and a section (Markdown, notebooks) is named by
+    # its section ("notes.md § Factors"); a PDF's by its pages.
+    section: NotRequired[str | None]
 
 
 class Message(TypedDict):
@@ -73,6 +81,9 @@ class Document(TypedDict):
     sha256: str
     created_at: str
     updated_at: str
+    # (extension) the vector step and its progress (0..1); see VectorStatus.
+    vectors: VectorStatus
+    vectors_progress: float
 
 
 class SearchResult(Citation):
@@ -92,6 +103,8 @@ class Passage(TypedDict):
     page_end: int
     anchor: str | None
     heading: str
+    # (extension) as Citation.section.
+    section: str | None
     text: str
     # current: the document still holds this passage; changed: the file was re-indexed with
     # other content since; removed: the document left the library.
@@ -103,6 +116,17 @@ class Me(TypedDict):
 
     user_id: str
     display_name: str
+
+
+class RetrievalInfo(TypedDict):
+    """(extension) ``GET studymate/api/retrieval``: how the library ranks passages."""
+
+    # c.StudyMate.retriever's choice: "hybrid", "bm25" or a custom retriever's name.
+    name: str
+    # The signals it fuses, e.g. ["bm25", "minilm", "wordllama"].
+    signals: list[str]
+    # Set when a signal is missing (the MiniLM weights, say): what is lost and how to add it.
+    notice: str | None
 
 
 class MessagesPage(TypedDict):

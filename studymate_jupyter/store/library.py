@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, select, update
 
+from ..passages import section_title
 from .chats import new_id, now
 from .models import ChunkRow, DocumentRow
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..passages import Chunk
-    from ..protocol import Document, DocumentStatus, Passage
+    from ..protocol import Document, DocumentStatus, Passage, VectorStatus
 
 Change = Literal["new", "changed", "unchanged"]
 
@@ -39,6 +40,8 @@ def document_dict(row: DocumentRow) -> Document:
         "sha256": row.sha256,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "vectors": row.vectors,  # type: ignore[typeddict-item]  # written from VectorStatus
+        "vectors_progress": row.vectors_progress,
     }
 
 
@@ -110,6 +113,18 @@ def set_status(
     row.status, row.progress, row.error, row.updated_at = status, progress, error, now()
     if pages is not None:
         row.pages = pages
+    session.flush()
+    return document_dict(row)
+
+
+def set_vectors(
+    session: Session, document_id: str, vectors: VectorStatus, progress: float
+) -> Document | None:
+    """Record the document's vector step; None when it was removed meanwhile."""
+    row = session.get(DocumentRow, document_id)
+    if row is None or row.removed_at is not None:
+        return None
+    row.vectors, row.vectors_progress = vectors, progress
     session.flush()
     return document_dict(row)
 
@@ -255,6 +270,7 @@ def get_passage(session: Session, user_id: str, document_id: str, chunk: str) ->
         "page_end": row.page_end,
         "anchor": row.anchor,
         "heading": row.heading,
+        "section": section_title(row.heading),
         "text": row.text,
         "source": source,
     }

@@ -111,6 +111,21 @@ STEPS: list[list[str]] = [
             JOIN documents d ON d.id = c.document_id
             WHERE c.retired = 0 AND d.removed_at IS NULL""",
     ],
+    # 6: vectors are computed in the background, after a document is searchable by its words,
+    # by more than one model: one row per (chunk, model), and each document's vector step.
+    # The old single-model table held torch-made vectors of other chunk sizes: dropped, and
+    # every indexed document's vectors are pending again (the next start computes them).
+    [
+        "DROP TABLE chunk_vectors",
+        """CREATE TABLE chunk_embeddings (
+            rowid INTEGER NOT NULL,
+            model VARCHAR(64) NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (rowid, model)
+        )""",
+        "ALTER TABLE documents ADD COLUMN vectors VARCHAR(16) NOT NULL DEFAULT 'pending'",
+        "ALTER TABLE documents ADD COLUMN vectors_progress REAL NOT NULL DEFAULT 0",
+    ],
 ]
 
 

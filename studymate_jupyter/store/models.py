@@ -68,6 +68,9 @@ class DocumentRow(Base):
     updated_at: Mapped[str]
     # Set when the user removes it: the row stays so old citations can still be explained.
     removed_at: Mapped[str | None] = mapped_column(default=None)
+    # The vector step after indexing (protocol VectorStatus) and its progress, 0..1.
+    vectors: Mapped[str] = mapped_column(String(16), default="pending")
+    vectors_progress: Mapped[float] = mapped_column(default=0.0)
 
 
 class ChunkRow(Base):
