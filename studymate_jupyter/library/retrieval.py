@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..passages import Chunk
+    from ..protocol import RetrievalInfo
 
 
 class Retriever(Part):
@@ -32,6 +33,11 @@ class Retriever(Part):
 
     #: The name `c.StudyMate.retriever` selects it by.
     name: str = ""
+
+    def info(self) -> RetrievalInfo:
+        """What `GET studymate/api/retrieval` says: the signals ranked by, and any notice (a
+        signal missing, and how to add it) for the Library tab to show."""
+        return {"name": self.name, "signals": [self.name], "notice": None}
 
     def prepare(self, chunks: list[Chunk]) -> object:
         """Slow work for `index` (embedding, say), done on a worker thread before the write.

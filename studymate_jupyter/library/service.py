@@ -17,6 +17,7 @@ from ..protocol import (
     DocumentStatus,
     Passage,
     ProtocolError,
+    RetrievalInfo,
     SearchResult,
     library_removed_frame,
     library_updated_frame,
@@ -189,6 +190,10 @@ class LibraryService:
             raise ProtocolError("too_large", "the question is too long")
         hits = await self.search(user_id, question, k)
         return [{**citation_of(hit), "snippet": _snippet(hit.text)} for hit in hits]
+
+    def retrieval_info(self) -> RetrievalInfo:
+        """``GET retrieval``: how passages are ranked, and what is missing, if anything."""
+        return self.retriever.info()
 
     async def has_documents(self, user_id: str) -> bool:
         return await self.db.read(lambda s: library_rows.has_ready(s, user_id))
