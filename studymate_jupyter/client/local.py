@@ -29,6 +29,7 @@ from ..protocol import (
     NewDocument,
     Passage,
     ProtocolError,
+    RetrievalInfo,
     SearchResult,
     parse_body,
 )
@@ -197,6 +198,9 @@ class InProcessApi:
 
     async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
         return await _service(lambda: self.library.search_results(self.user_id, query, k))
+
+    async def retrieval_info(self) -> RetrievalInfo:
+        return self.library.retrieval_info()
 
 
 class LocalClient(StudyMateClient):

@@ -9,7 +9,16 @@ from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from ..protocol import Chat, ChatScope, Document, Me, MessagesPage, Passage, SearchResult
+from ..protocol import (
+    Chat,
+    ChatScope,
+    Document,
+    Me,
+    MessagesPage,
+    Passage,
+    RetrievalInfo,
+    SearchResult,
+)
 from .api import ExportFormat, new_chat_body
 from .discovery import ServerInfo
 from .errors import StudyMateError
@@ -151,3 +160,6 @@ class RestClient:
     async def search(self, query: str, k: int | None = None) -> list[SearchResult]:
         payload = await self.json("GET", "search", query={"q": query, "k": k})
         return cast(list[SearchResult], payload["results"])
+
+    async def retrieval_info(self) -> RetrievalInfo:
+        return cast(RetrievalInfo, await self.json("GET", "retrieval"))

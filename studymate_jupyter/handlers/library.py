@@ -1,4 +1,4 @@
-"""REST endpoints of the study library: documents, cited passages, search."""
+"""REST endpoints of the study library: documents, cited passages, search, how it ranks."""
 
 from __future__ import annotations
 
@@ -54,3 +54,12 @@ class SearchHandler(StudyMateHandler):
         k = self.int_argument("k")
         results = await self.context.library.search_results(self.user_id, question, k)
         self.write_json({"results": results})
+
+
+class RetrievalHandler(StudyMateHandler):
+    """How the library ranks passages (the same for every user: it is the server's setting)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(self.context.library.retrieval_info())
