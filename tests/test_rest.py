@@ -1,4 +1,5 @@
-"""Managing chats over REST: list, create, rename, delete, page, export."""
+"""Managing chats over REST: list, create, rename, delete, page, export; and how the library
+ranks passages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 
 import nbformat
 import pytest
+from custom_parts import MISSING_SIGNAL_NOTICE
+from library_calls import add
 from tornado.httpclient import HTTPClientError
 
 from studymate_jupyter.assistant.extractive import EMPTY_LIBRARY
@@ -152,3 +155,62 @@ async def test_messages_sent_at_once_from_many_connections_are_all_counted(api, 
         await asyncio.sleep(0.1)
     assert len(done) == 40, "20 questions and their 20 answers"
     assert (await api(f"chats/{chat['id']}"))["message_count"] == 40
+
+
+async def test_the_library_says_how_it_ranks_passages(api):
+    # The default retriever (BM25) needs nothing more, so there is nothing to tell the user.
+    assert await api("retrieval") == {"name": "bm25", "signals": ["bm25"], "notice": None}
+
+
+async def test_how_the_library_ranks_is_not_told_without_authentication(jp_fetch):
+    status, error = await error_of(
+        jp_fetch("studymate", "api", "retrieval", headers={"Authorization": ""})
+    )
+    assert (status, error["code"]) == (403, "forbidden")
+
+
+class TestARetrieverShortOfASignal:
+    @pytest.fixture
+    def studymate_config(self):
+        return {"retriever": "custom_parts:ShortOfSignals"}
+
+    async def test_its_notice_is_served_for_the_library_tab(self, api):
+        info = await api("retrieval")
+        assert info == {
+            "name": "short-of-signals",
+            "signals": ["bm25"],
+            "notice": MISSING_SIGNAL_NOTICE,
+        }
+
+
+# Each section long enough (over 30 words) to be a passage of its own.
+NUMBERS_MARKDOWN = """# Numbers
+
+## Factors
+
+A factor of a whole number divides it without remainder: the factors of twelve are one, two,
+three, four, six and twelve. Every whole number greater than one has at least two factors,
+itself and one, and factors come in pairs whose product is the number.
+
+## Primes
+
+A prime number has exactly two factors, one and itself. Two, three, five and seven are the
+first primes; every whole number greater than one is a product of primes in exactly one way,
+which is the fundamental theorem of arithmetic.
+"""
+
+
+async def test_an_exported_chat_names_a_markdown_citation_by_its_section(
+    api, chat_ws, jp_fetch, jp_root_dir
+):
+    (jp_root_dir / "numbers.md").write_text(NUMBERS_MARKDOWN)
+    assert (await add(api, "numbers.md"))["status"] == "ready"
+    ws = await chat_ws()
+    frames = await ws.reply_to("Which numbers divide twelve without remainder?")
+    chat_id = frames[0]["data"]["chat_id"]
+    response = await jp_fetch(
+        "studymate", "api", "chats", chat_id, "export", params={"format": "markdown"}
+    )
+    text = response.body.decode()
+    assert "- [1] numbers.md § Factors" in text
+    assert "numbers.md p." not in text

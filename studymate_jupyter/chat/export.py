@@ -23,9 +23,13 @@ class Exported(NamedTuple):
 
 
 def cite(n: int, citation: Citation) -> str:
-    """`[n] file p.X–Y` (p.X when the passage is on one page), as every client shows it."""
+    """`[n] file p.X–Y` (p.X when the passage is on one page), or `[n] file § Section` for a
+    citation with an anchor and a section (Markdown, notebooks), as every client shows it."""
+    section = citation.get("section")
+    if citation.get("anchor") and section:
+        return f"[{n}] {citation['filename']} § {section}"
     start, end = citation["page_start"], citation["page_end"]
-    pages = f"p.{start}" if start == end else f"p.{start}–{end}"
+    pages = f"p.{start}" if end <= start else f"p.{start}–{end}"
     return f"[{n}] {citation['filename']} {pages}"
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..protocol import Citation
+from ..protocol import Citation, Passage
+
+#: Names a section in a citation: ``notes.md § Factors``.
+SECTION_SIGN = "\u00a7"
 
 
 def page_range(page_start: int, page_end: int) -> str:
@@ -14,10 +17,24 @@ def page_range(page_start: int, page_end: int) -> str:
     return f"p.{page_start}\u2013{page_end}"
 
 
+def cited_section(cited: Citation | Passage) -> str | None:
+    """The section a citation is named by: set when it has both an anchor and a section
+    (a Markdown section, a notebook cell); ``None`` for a PDF's pages."""
+    section = cited.get("section")
+    return section if cited.get("anchor") and section else None
+
+
+def cited_place(cited: Citation | Passage) -> str:
+    """``§ Factors`` for a section, else ``p.X–Y`` (``p.X`` when the range is one page)."""
+    section = cited_section(cited)
+    if section is not None:
+        return f"{SECTION_SIGN} {section}"
+    return page_range(cited["page_start"], cited["page_end"])
+
+
 def format_citation(number: int, citation: Citation) -> str:
-    """``[n] file p.X–Y`` as the issue specifies (``p.X`` when the range is one page)."""
-    pages = page_range(citation["page_start"], citation["page_end"])
-    return f"[{number}] {citation['filename']} {pages}"
+    """``[n] file p.X–Y`` as the issue specifies, or ``[n] file § Section`` for a section."""
+    return f"[{number}] {citation['filename']} {cited_place(citation)}"
 
 
 def format_citations(citations: Sequence[Citation]) -> list[str]:

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Literal, TypedDict
 from urllib.parse import quote, urlsplit
 
-from ..client.formatting import format_citation, page_range
+from ..client.formatting import cited_place, cited_section, format_citation
 from .render import escape, render_text
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class OpenCitation(TypedDict):
 
 
 def chip_label(number: int, citation: Citation) -> str:
-    """``[n] file p.X–Y``."""
+    """``[n] file p.X–Y``, or ``[n] file § Section`` for a Markdown section or notebook cell."""
     return format_citation(number, citation)
 
 
@@ -89,9 +89,13 @@ def open_in_lab(citation: Citation) -> bool:
 
 
 def preview_title(number: int, citation: Citation, passage: Passage | None) -> str:
-    heading = passage.get("heading") if passage else ""
+    """The chip's label, then the passage's section title as its heading (unless the label
+    already names the passage by it)."""
+    section = passage.get("section") if passage else None
     label = escape(chip_label(number, citation))
-    return f"<b>{label}</b>" + (f" — {escape(heading)}" if heading else "")
+    if not section or section == cited_section(citation):
+        return f"<b>{label}</b>"
+    return f"<b>{label}</b> — {escape(section)}"
 
 
 def preview_body(passage: Passage) -> str:
@@ -103,11 +107,11 @@ def preview_body(passage: Passage) -> str:
 def preview_link(base_url: str | None, passage: Passage) -> str:
     """A link opening the file at the page in a new tab, or where it is when there is no
     server to serve it (in-process mode)."""
-    pages = page_range(passage["page_start"], passage["page_end"])
+    place = cited_place(passage)
     url = file_url(base_url, passage) if base_url else None
     if url is None:
-        return f"<small>{escape(passage['path'])}, {escape(pages)}</small>"
+        return f"<small>{escape(passage['path'])}, {escape(place)}</small>"
     return (
         f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f"Open {escape(passage['filename'])} at {escape(pages)}</a>"
+        f"Open {escape(passage['filename'])} at {escape(place)}</a>"
     )

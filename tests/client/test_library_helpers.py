@@ -1,5 +1,5 @@
 """The client's library helpers behave the same against a running server and in-process:
-chat scopes, search, export and removing a document."""
+chat scopes, search, export, removing a document and how the library ranks."""
 
 from __future__ import annotations
 
@@ -111,11 +111,16 @@ async def test_search_export_and_removal_work_the_same(kind: str, tmp_path: Path
         with pytest.raises(StudyMateError) as refused:
             await client.search("light", k=0)
         assert refused.value.code == "bad_request"
+        assert await client.retrieval_info() == {
+            "name": "bm25",
+            "signals": ["bm25"],
+            "notice": None,
+        }
 
         await client.send(QUESTION, timeout=30)
         exported = await client.export_chat()
         assert QUESTION in exported
-        assert "light.md p.1" in exported
+        assert "light.md § Light" in exported  # a Markdown citation names its section
         notebook = await client.export_chat(format="ipynb")
         assert '"nbformat": 4' in notebook
 

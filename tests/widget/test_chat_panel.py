@@ -163,14 +163,15 @@ async def test_a_scripted_conversation_streams_a_cited_answer_into_the_panel(tmp
 
         view = panel.views[reply["id"]]
         chips = list(view.chips.children)
-        assert [c.description for c in chips] == ["[1] notes.md p.1–2"]
+        # A Markdown citation is named by its section, not by its section numbers.
+        assert [c.description for c in chips] == ["[1] notes.md § Gradient descent"]
         assert chips[0].tooltip.startswith("relevance ")
         assert panel.screen.preview.box.layout.display == "none"
 
         chips[0].click()
         await until(lambda: "learning rate sets the size" in panel.screen.preview.body.value)
         assert panel.screen.preview.box.layout.display is None
-        assert "[1] notes.md p.1–2" in panel.screen.preview.title.value
+        assert "[1] notes.md § Gradient descent" in panel.screen.preview.title.value
         # Outside JupyterLab's extension: a link to the file, opening in a new tab.
         assert 'href="/files/notes.md#gradient-descent"' in panel.screen.preview.link.value
         assert 'target="_blank"' in panel.screen.preview.link.value

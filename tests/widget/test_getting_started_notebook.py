@@ -49,7 +49,8 @@ def test_the_getting_started_notebook_runs_and_keeps_the_cited_answer(
     chips = [m.get("description", "") for m in models if m.get("_model_name") == "ButtonModel"]
     answers = [b for b in bodies if "StudyMate" in b and "learning rate" in b and "[1]" in b]
     assert answers, "the stored widget state holds the cited answer"
-    assert any(c.startswith("[1] sample-notes.md p.") for c in chips)
+    # The notes are Markdown: a chip names the section it cites.
+    assert any(c.startswith("[1] sample-notes.md \u00a7 ") for c in chips)
     # The preview shows the passage the first citation points to.
     assert any("learning rate" in b and "pre-wrap" in b for b in bodies)
     # Nothing secret is kept in the notebook.
