@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..library.query import query_terms
 from ..passages import citation_of
 from .base import Answer, Assistant, Question
+from .sentences import Sentence, sentences_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -26,13 +29,32 @@ NOTHING_FOUND = (
     "I could not find anything about that in your library. Try asking with other words, or "
     "add the material that covers it."
 )
-PASSAGES = 4
-SENTENCES_PER_PASSAGE = 2
-MAX_SENTENCE = 400
+# Passages the answer draws on, best first, and how many sentences it quotes from them.
+PASSAGES = 6
+MIN_SENTENCES = 2
+MAX_SENTENCES = 5
+# How much a passage's rank counts beside how well a sentence matches: the best passage adds
+# this much, the second half of it, and so on (a full match of the question counts 1).
+RANK_WEIGHT = 0.3
+# A sentence scoring under this share of the best one answers something else.
+RELATIVE_CUTOFF = 0.5
+# Sentences sharing this share of the shorter one's words say the same thing (overlapping
+# chunks repeat text, sometimes cut).
+NEAR_DUPLICATE = 0.8
 # A follow-up this short ("and for factors?") leans on the question before it.
 FOLLOW_UP_TERMS = 3
+LEAD = "From your course material:"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'`])")
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence the answer may quote: its passage's rank (0 is best) and place in it."""
+
+    rank: int
+    position: int
+    sentence: Sentence
+    stems: frozenset[str]
+    words: frozenset[str]
 
 
 async def stream_words(text: str) -> AsyncIterator[str]:
@@ -62,37 +84,103 @@ def search_text(question: Question) -> str:
     return question.text
 
 
-def best_sentences(passage: str, wanted: set[str], count: int) -> list[str]:
-    """The passage's sentences that share the most words with the question, in page order."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(" ".join(passage.split())) if s.strip()]
-    scored = sorted(
-        ((len(_stems(s) & wanted), -i, s) for i, s in enumerate(sentences)),
-        reverse=True,
+def candidates(hits: list[Hit]) -> list[Candidate]:
+    """Every clean sentence of the passages, near-duplicates kept once (the fuller one)."""
+    kept: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        for position, sentence in enumerate(sentences_of(hit)):
+            text = sentence.words()
+            found = Candidate(
+                rank,
+                position,
+                sentence,
+                frozenset(_stems(text)),
+                frozenset(re.findall(r"[a-z0-9]+", text.lower())),
+            )
+            twin = next((i for i, other in enumerate(kept) if _same(found, other)), None)
+            if twin is None:
+                kept.append(found)
+            elif _fuller(found, kept[twin]):
+                kept[twin] = found
+    return kept
+
+
+def _same(one: Candidate, other: Candidate) -> bool:
+    shorter = min(len(one.words), len(other.words))
+    return shorter > 0 and len(one.words & other.words) >= NEAR_DUPLICATE * shorter
+
+
+def _fuller(one: Candidate, other: Candidate) -> bool:
+    """Whether `one` says more than its twin: more words, or the same with its code."""
+    return (len(one.words), len(one.sentence.code)) > (len(other.words), len(other.sentence.code))
+
+
+def select(question: str, found: list[Candidate]) -> list[Candidate]:
+    """The sentences that answer best, in answer order: by passage, best passage first, and
+    in text order within a passage.
+
+    A sentence's score is the share of the question's terms it has, each weighted by its
+    rarity among the candidates (a term every sentence has tells them apart least), plus
+    its passage's rank.
+    """
+    wanted = {_stem(t) for t in query_terms(question)}
+    df = {term: sum(term in c.stems for c in found) for term in wanted}
+    idf = {term: math.log(1 + len(found) / n) for term, n in df.items() if n}
+    total = sum(idf.values())
+    if not total:
+        return []
+    scores = {
+        id(c): sum(idf.get(t, 0.0) for t in wanted & c.stems) / total + RANK_WEIGHT / (1 + c.rank)
+        for c in found
+        if wanted & c.stems
+    }
+    ranked = sorted(
+        (c for c in found if id(c) in scores), key=lambda c: (-scores[id(c)], c.rank, c.position)
     )
-    chosen = [(-neg_i, s) for overlap, neg_i, s in scored[:count] if overlap > 0]
-    return [_shorten(s) for _, s in sorted(chosen)]
-
-
-def _shorten(sentence: str) -> str:
-    if len(sentence) <= MAX_SENTENCE:
-        return sentence
-    return sentence[:MAX_SENTENCE].rsplit(" ", 1)[0] + " …"
+    best = scores[id(ranked[0])]
+    chosen = [c for c in ranked if scores[id(c)] >= RELATIVE_CUTOFF * best][:MAX_SENTENCES]
+    chosen += [c for c in ranked if c not in chosen][: MIN_SENTENCES - len(chosen)]
+    if len(chosen) < MIN_SENTENCES:
+        # One sentence matches: the one after it (or before) in its passage gives context.
+        top = chosen[0]
+        nearby = [c for c in found if c.rank == top.rank and c is not top]
+        nearby.sort(key=lambda c: (c.position < top.position, abs(c.position - top.position)))
+        chosen += nearby[:1]
+    group_score: dict[int, float] = {}
+    for c in chosen:
+        group_score[c.rank] = max(group_score.get(c.rank, 0.0), scores.get(id(c), 0.0))
+    return sorted(chosen, key=lambda c: (-group_score[c.rank], c.rank, c.position))
 
 
 def compose(question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
-    """Markdown made of the best sentences, each followed by `[n]` for citations[n - 1]."""
-    wanted = {_stem(t) for t in query_terms(question)}
-    lines: list[str] = []
-    citations: list[Citation] = []
-    for hit in hits[:PASSAGES]:
-        sentences = best_sentences(hit.text, wanted, SENTENCES_PER_PASSAGE)
-        if not sentences:
-            continue
-        citations.append(citation_of(hit))
-        lines.append(f"- {' '.join(sentences)} [{len(citations)}]")
-    if not lines:
+    """A Markdown list of the best sentences, each followed by `[n]` for citations[n - 1];
+    passages are numbered by first use and only those quoted are cited."""
+    chosen = select(question, candidates(hits))
+    if not chosen:
         return NOTHING_FOUND, []
-    return "From your course material:\n\n" + "\n".join(lines) + "\n", citations
+    numbers: dict[int, int] = {}
+    citations: list[Citation] = []
+    items: list[str] = []
+    for c in chosen:
+        if c.rank not in numbers:
+            citations.append(citation_of(hits[c.rank]))
+            numbers[c.rank] = len(citations)
+        items.append(_item(c.sentence, numbers[c.rank]))
+    return f"{LEAD}\n\n" + "\n".join(items) + "\n", citations
+
+
+def _item(sentence: Sentence, number: int) -> str:
+    """One list item: the sentence, its code as a fenced block, then its marker, which
+    never stands inside code."""
+    if not sentence.code:
+        return f"- {sentence.text} [{number}]"
+    longest = max((len(run) for line in sentence.code for run in re.findall("`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    language = sentence.language if re.fullmatch(r"[\w+-]+", sentence.language) else ""
+    # Indented under the item's text, so the block belongs to the item.
+    block = [f"{fence}{language}", *sentence.code, fence]
+    body = "\n".join(f"  {line}" if line else "" for line in block)
+    return f"- {sentence.text}\n{body}\n  [{number}]"
 
 
 class ExtractiveAssistant(Assistant):
@@ -104,6 +192,6 @@ class ExtractiveAssistant(Assistant):
         if not await self.library.has_documents(question.user_id):
             return Answer(pieces=stream_words(EMPTY_LIBRARY))
         query = search_text(question)
-        hits = await self.library.search(question.user_id, query, PASSAGES + 2, question.scope)
+        hits = await self.library.search(question.user_id, query, PASSAGES, question.scope)
         text, citations = compose(query, hits)
         return Answer(pieces=stream_words(text), citations=citations)
