@@ -13,7 +13,8 @@ import type {
   MessagesPage,
   NewChat,
   NewDocument,
-  Passage
+  Passage,
+  RetrievalInfo
 } from './protocol';
 
 /** An error answered by the StudyMate API (`{"code", "message"}`) or the network. */
@@ -134,6 +135,11 @@ export class StudyMateAPI {
 
   async removeDocument(documentId: string): Promise<void> {
     await this.request(`documents/${encodeURIComponent(documentId)}`, { method: 'DELETE' });
+  }
+
+  /** How the library ranks passages, and a notice when a signal is missing. */
+  retrieval(): Promise<RetrievalInfo> {
+    return this.json<RetrievalInfo>('retrieval');
   }
 
   chunk(documentId: string, chunkId: string): Promise<Passage> {

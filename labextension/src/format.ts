@@ -1,19 +1,33 @@
 /** Pure text formatting shared by the views (unit-tested). */
-import type { Citation, Document } from './protocol';
+import type { Citation, Document, Passage } from './protocol';
 
 /** `p.3` or `p.3–5` (pages are 1-based). */
 export function pageLabel(start: number, end: number): string {
   return end > start ? `p.${start}\u2013${end}` : `p.${start}`;
 }
 
-/** A citation chip's text: `[n] file p.X–Y`. */
+/**
+ * The section a citation is named by: set when it has both an anchor and a section (a
+ * Markdown section, a notebook cell); `null` for a PDF, named by its pages.
+ */
+export function citedSection(cited: Citation | Passage): string | null {
+  return cited.anchor && cited.section ? cited.section : null;
+}
+
+/** Where a citation points: `§ Factors` for a section, else `p.X–Y`. */
+export function citedPlace(cited: Citation | Passage): string {
+  const section = citedSection(cited);
+  return section !== null ? `\u00a7 ${section}` : pageLabel(cited.page_start, cited.page_end);
+}
+
+/** A citation chip's text: `[n] file p.X–Y`, or `[n] file § Section` for a section. */
 export function citationLabel(n: number, citation: Citation): string {
-  return `[${n}] ${citation.filename} ${pageLabel(citation.page_start, citation.page_end)}`;
+  return `[${n}] ${citation.filename} ${citedPlace(citation)}`;
 }
 
 /** A chip's tooltip; the score only when the user asked to see scores. */
 export function citationTitle(citation: Citation, showScores: boolean): string {
-  const where = `${citation.filename}, ${pageLabel(citation.page_start, citation.page_end)}`;
+  const where = `${citation.filename}, ${citedPlace(citation)}`;
   return showScores ? `${where} \u2014 score ${citation.score.toFixed(3)}` : where;
 }
 
@@ -83,5 +97,26 @@ export function documentStatusLine(doc: Document, progress?: number): string {
       return 'failed';
     default:
       return doc.status;
+  }
+}
+
+/**
+ * A document's vector step, when there is something to say: `vectors 40%` while they are
+ * computed (the document is already searchable by its words), `vectors failed`. `null` when
+ * they are ready, when the retriever uses none, and while the text itself is not indexed.
+ */
+export function vectorStatusLine(doc: Document): string | null {
+  if (doc.status !== 'ready') {
+    return null;
+  }
+  switch (doc.vectors) {
+    case 'pending': {
+      const share = Math.max(0, Math.min(1, doc.vectors_progress ?? 0));
+      return `vectors ${Math.round(share * 100)}%`;
+    }
+    case 'failed':
+      return 'vectors failed';
+    default:
+      return null;
   }
 }

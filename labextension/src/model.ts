@@ -67,6 +67,7 @@ export class StudyMateModel implements IDisposable {
     this._connection.start();
     void this.refreshChats();
     void this.refreshDocuments();
+    void this.refreshRetrieval();
   }
 
   dispose(): void {
@@ -282,6 +283,21 @@ export class StudyMateModel implements IDisposable {
     }
   }
 
+  /** Ask how the library ranks passages, for the notice the Library tab shows. */
+  async refreshRetrieval(): Promise<void> {
+    try {
+      this.dispatch({ type: 'retrieval/loaded', info: await this.api.retrieval() });
+    } catch (reason) {
+      // An older server has no such endpoint: there is simply nothing to tell.
+      console.debug('StudyMate: no retrieval info', reason);
+    }
+  }
+
+  /** The user has read the retrieval notice: it is not shown again (until it changes). */
+  dismissRetrievalNotice(): void {
+    this.dispatch({ type: 'retrieval/dismissed' });
+  }
+
   /**
    * Add (or re-index: the server ingests a path again when it is posted again) a file.
    * `added`: the user is adding it now (the panel lists it with its progress until the chat
@@ -365,6 +381,8 @@ export class StudyMateModel implements IDisposable {
     this._flush();
     void this.refreshChats();
     void this.refreshDocuments();
+    // The server may have restarted with another retriever (or the missing weights added).
+    void this.refreshRetrieval();
   }
 
   private _onFrame(frame: ServerFrame): void {

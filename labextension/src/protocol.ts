@@ -59,6 +59,7 @@ export type {
   NewChat,
   NewDocument,
   Passage,
+  RetrievalInfo,
   ScopeBody,
   SearchResult,
   ServerFrame,
@@ -75,6 +76,7 @@ export type {
 export type Role = Message['role'];
 export type MessageStatus = Message['status'];
 export type DocumentStatus = Document['status'];
+export type VectorStatus = Document['vectors'];
 export type SourceStatus = Passage['source'];
 export type ErrorCode = ErrorData['code'];
 export type StreamMode = NonNullable<AuthData['stream']>;

@@ -37,6 +37,8 @@ function doc(id: string, extra: Partial<Document> = {}): Document {
     sha256: id,
     created_at: t,
     updated_at: t,
+    vectors: 'off',
+    vectors_progress: 0,
     ...extra
   };
 }

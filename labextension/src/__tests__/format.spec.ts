@@ -3,10 +3,13 @@ import {
   chatTitle,
   citationLabel,
   citationTitle,
+  citedPlace,
   kindOf,
   pdfFragment,
-  safeFileName
+  safeFileName,
+  vectorStatusLine
 } from '../format';
+import { documentRecord } from './reducer/fixtures';
 
 const citation = {
   document_id: 'd',
@@ -26,6 +29,58 @@ describe('citation chips', () => {
   it('shows the score in the tooltip only when asked', () => {
     expect(citationTitle(citation, false)).not.toContain('score');
     expect(citationTitle(citation, true)).toContain('score 0.877');
+  });
+
+  it('names a Markdown section or a notebook cell by its section, not its numbers', () => {
+    const factors = {
+      ...citation,
+      filename: 'notes.md',
+      page_start: 1,
+      page_end: 3,
+      anchor: 'factors',
+      section: 'Factors'
+    };
+    expect(citationLabel(2, factors)).toBe('[2] notes.md \u00a7 Factors');
+    expect(citationTitle(factors, false)).toBe('notes.md, \u00a7 Factors');
+    const cell = { ...factors, filename: 'lab.ipynb', anchor: 'a1b2', section: 'Fitting' };
+    expect(citationLabel(1, cell)).toBe('[1] lab.ipynb \u00a7 Fitting');
+  });
+
+  it('keeps the pages of a PDF, which has no anchor, even when it knows its section', () => {
+    const chapter = {
+      ...citation,
+      filename: 'R-intro.pdf',
+      page_start: 34,
+      page_end: 34,
+      anchor: null,
+      section: 'Statistical models in R'
+    };
+    expect(citationLabel(1, chapter)).toBe('[1] R-intro.pdf p.34');
+  });
+
+  it('keeps the numbers when an anchored passage has no section title', () => {
+    expect(citedPlace({ ...citation, anchor: 'cell-1', section: null })).toBe('p.3\u20135');
+    expect(citedPlace({ ...citation, anchor: 'cell-1' })).toBe('p.3\u20135');
+  });
+});
+
+describe('the vector step of a library document', () => {
+  const ready = documentRecord('d', { status: 'ready', pages: 3, chunks: 9 });
+
+  it('shows its progress while vectors are computed for a searchable document', () => {
+    const pending = { ...ready, vectors: 'pending' as const, vectors_progress: 0.4 };
+    expect(vectorStatusLine(pending)).toBe('vectors 40%');
+    expect(vectorStatusLine({ ...pending, vectors_progress: 0 })).toBe('vectors 0%');
+  });
+
+  it('says when they failed', () => {
+    expect(vectorStatusLine({ ...ready, vectors: 'failed' })).toBe('vectors failed');
+  });
+
+  it('says nothing when ready, when the retriever uses none, or before the text is in', () => {
+    expect(vectorStatusLine({ ...ready, vectors: 'ready', vectors_progress: 1 })).toBeNull();
+    expect(vectorStatusLine({ ...ready, vectors: 'off' })).toBeNull();
+    expect(vectorStatusLine({ ...ready, status: 'indexing', vectors: 'pending' })).toBeNull();
   });
 });
 

@@ -92,3 +92,29 @@ describe('a new chat limited before its first question', () => {
     ]);
   });
 });
+
+describe('how the library ranks', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('is asked of the server, whose notice the Library tab then shows', async () => {
+    const info = { name: 'hybrid', signals: ['bm25'], notice: 'The MiniLM weights are missing.' };
+    const retrieval = jest.fn().mockResolvedValue(info);
+    const { model, notices } = connectedModel({ retrieval });
+    await model.refreshRetrieval();
+    expect(retrieval).toHaveBeenCalledTimes(1);
+    expect(model.state.retrieval).toEqual(info);
+    model.dismissRetrievalNotice();
+    expect(model.state.dismissedNotice).toBe(info.notice);
+    expect(notices).toEqual([]); // the Library tab shows it, not a passing notice
+  });
+
+  it('is simply unknown on a server without the endpoint, with nothing to report', async () => {
+    jest.spyOn(console, 'debug').mockImplementation(() => undefined);
+    const missing = new StudyMateError(404, 'not_found', 'Not Found');
+    const retrieval = jest.fn().mockRejectedValue(missing);
+    const { model, notices } = connectedModel({ retrieval });
+    await model.refreshRetrieval();
+    expect(model.state.retrieval).toBeNull();
+    expect(notices).toEqual([]);
+  });
+});

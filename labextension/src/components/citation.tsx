@@ -1,6 +1,7 @@
 /**
- * A citation chip `[n] file p.X–Y`: click opens the document at the page, hover or the
- * expander shows the cited passage (fetched once from the library).
+ * A citation chip `[n] file p.X–Y` (`[n] file § Section` for a Markdown section or notebook
+ * cell): click opens the document at the page or anchor, hover or the expander shows the
+ * cited passage (fetched once from the library) under its section title.
  */
 import * as React from 'react';
 
@@ -96,8 +97,8 @@ export function CitationChip(props: ICitationProps): JSX.Element {
         >
           {passage.state === 'ready' && (
             <>
-              {passage.chunk.heading && (
-                <span className="jp-StudyMate-passageHeading">{passage.chunk.heading}</span>
+              {passage.chunk.section && (
+                <span className="jp-StudyMate-passageHeading">{passage.chunk.section}</span>
               )}
               <span className="jp-StudyMate-passageText">{passage.chunk.text}</span>
               {passage.chunk.source && SOURCE_NOTE[passage.chunk.source] && (

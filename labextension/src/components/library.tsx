@@ -1,12 +1,16 @@
-/** The study library: each document's status and ingestion progress, add, remove, re-index. */
+/**
+ * The study library: each document's status, ingestion progress and vector step; add,
+ * remove, re-index; and, once at the top, what ranking lacks when a signal is missing.
+ */
 import { deleteIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { Document } from '../protocol';
-import { libraryIsEmpty, State } from '../reducer';
+import { libraryIsEmpty, retrievalNotice, State } from '../reducer';
 import type { IPanelServices } from '../services';
 import { AddFilesButton } from './addfiles';
 import { DocumentSummary } from './document';
+import { RetrievalNotice } from './retrieval';
 
 export interface ILibraryProps {
   state: State;
@@ -25,6 +29,10 @@ export function Library(props: ILibraryProps): JSX.Element {
 
   return (
     <div className="jp-StudyMate-library">
+      <RetrievalNotice
+        notice={retrievalNotice(state)}
+        onDismiss={() => model.dismissRetrievalNotice()}
+      />
       <div className="jp-StudyMate-libraryBar">
         <AddFilesButton services={services} />
         <span className="jp-StudyMate-hint">
@@ -49,7 +57,12 @@ export function Library(props: ILibraryProps): JSX.Element {
       )}
       <ul className="jp-StudyMate-documents" aria-label="Library">
         {state.documents.map(doc => (
-          <li key={doc.id} className="jp-StudyMate-document" data-status={doc.status}>
+          <li
+            key={doc.id}
+            className="jp-StudyMate-document"
+            data-status={doc.status}
+            data-vectors={doc.vectors}
+          >
             <DocumentSummary doc={doc} progress={state.progress[doc.id]} />
             <button
               type="button"

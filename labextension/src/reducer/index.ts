@@ -31,7 +31,7 @@ export { mergePage } from './conversation';
 export { draftsToCreate, dueMessages } from './outbox';
 export { isBlankDraft } from './drafts';
 export { typingIn } from './typing';
-export { addedDocuments, libraryIsEmpty } from './library';
+export { addedDocuments, libraryIsEmpty, retrievalNotice } from './library';
 
 export function reduce(state: State, action: Action): State {
   switch (action.type) {
@@ -55,6 +55,8 @@ export function reduce(state: State, action: Action): State {
     case 'documents/loaded':
     case 'document/upserted':
     case 'document/removed':
+    case 'retrieval/loaded':
+    case 'retrieval/dismissed':
       return reduceLibrary(state, action);
     case 'error/dismissed':
       return { ...state, lastError: null };

@@ -1,13 +1,18 @@
 /**
- * The study library: its documents, their ingestion progress from `library` frames, and the
- * ones the user added from this panel.
+ * The study library: its documents, their ingestion progress from `library` frames (which
+ * also carry each one's vector step), the ones the user added from this panel, and how the
+ * library ranks passages, with the notice the Library tab shows.
  */
 import type { Document, LibraryFrame } from '../protocol';
 import type { Action, State } from './state';
 
 export type LibraryAction = Extract<
   Action,
-  { type: 'documents/loaded' } | { type: 'document/upserted' } | { type: 'document/removed' }
+  | { type: 'documents/loaded' }
+  | { type: 'document/upserted' }
+  | { type: 'document/removed' }
+  | { type: 'retrieval/loaded' }
+  | { type: 'retrieval/dismissed' }
 >;
 
 export function reduceLibrary(state: State, action: LibraryAction): State {
@@ -32,6 +37,10 @@ export function reduceLibrary(state: State, action: LibraryAction): State {
     }
     case 'document/removed':
       return removeDocument(state, action.documentId);
+    case 'retrieval/loaded':
+      return { ...state, retrieval: action.info };
+    case 'retrieval/dismissed':
+      return { ...state, dismissedNotice: state.retrieval?.notice ?? state.dismissedNotice };
   }
 }
 
@@ -68,6 +77,15 @@ function removeDocument(state: State, documentId: string): State {
     added: state.added.filter(id => id !== documentId),
     progress
   };
+}
+
+/**
+ * The retrieval notice to show at the top of the Library tab (a ranking signal is missing,
+ * and how to add it), once: `null` when there is none or the user dismissed this one.
+ */
+export function retrievalNotice(state: State): string | null {
+  const notice = state.retrieval?.notice ?? null;
+  return notice && notice !== state.dismissedNotice ? notice : null;
 }
 
 /** Whether the server said the library holds no document (not merely: not loaded yet). */

@@ -2,7 +2,7 @@
  * The panel's state, the actions that change it, and the draft keys of chats the server has
  * not created yet. Each slice of it has its module beside this one; `index.ts` composes them.
  */
-import type { Chat, ChatScope, Document, Message, ServerFrame } from '../protocol';
+import type { Chat, ChatScope, Document, Message, RetrievalInfo, ServerFrame } from '../protocol';
 
 /** What the connection indicator shows. */
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
@@ -69,6 +69,10 @@ export interface State {
   added: string[];
   /** Ingestion progress per document id (0..1) while it is being indexed. */
   progress: Record<string, number>;
+  /** How the library ranks passages (`GET retrieval`); `null` until the server said. */
+  retrieval: RetrievalInfo | null;
+  /** The retrieval notice the user dismissed: the same one is not shown again. */
+  dismissedNotice: string | null;
   lastError: ErrorInfo | null;
   /** The next arrival sequence number (also counts frames, see `chatActivity`). */
   seq: number;
@@ -102,6 +106,8 @@ export function initialState(): State {
     libraryLoaded: false,
     added: [],
     progress: {},
+    retrieval: null,
+    dismissedNotice: null,
     lastError: null,
     seq: 0,
     chatActivity: {}
@@ -128,4 +134,6 @@ export type Action =
   /** `added`: the user added it just now (it joins `State.added`). */
   | { type: 'document/upserted'; document: Document; progress?: number | null; added?: boolean }
   | { type: 'document/removed'; documentId: string }
+  | { type: 'retrieval/loaded'; info: RetrievalInfo }
+  | { type: 'retrieval/dismissed' }
   | { type: 'error/dismissed' };

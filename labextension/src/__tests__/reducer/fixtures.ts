@@ -60,6 +60,8 @@ export function documentRecord(id: string, changes: Partial<Document> = {}): Doc
     sha256: id,
     created_at: '2024-01-01T00:00:00Z',
     updated_at: '2024-01-01T00:00:00Z',
+    vectors: 'off',
+    vectors_progress: 0,
     ...changes
   };
 }
