@@ -3,6 +3,10 @@
 With a running server (found as the Python client finds it) the files go through its REST API,
 so every connected client sees the progress; without one, through the same API in this process
 (the client's in-process implementation, over the same services), on the same database.
+
+Two steps are shown: indexing (then a file is searchable by its words), and, where the
+retriever uses vectors, computing them in the background. Ctrl-C during the second stops
+only the waiting: a server goes on computing them.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ import argparse
 import asyncio
 import glob
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tqdm import tqdm
 
@@ -25,6 +30,11 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.25
 TERMINAL = ("ready", "failed")
+#: The vector step is over: done, not used by the retriever, or given up.
+VECTORS_DONE = ("ready", "off", "failed")
+#: Where the vectors are computed: in a running server, or in this process.
+Where = Literal["server", "here"]
+Poll = Callable[[], Awaitable[list["Document"]]]
 
 
 def register(subparsers: Any) -> None:
@@ -81,13 +91,15 @@ async def add(args: argparse.Namespace) -> int:
         remote = await _find_server(args)
         if remote is not None:
             rest, root = remote
-            return await _add_all(rest, [relative_to_root(p, root) for p in paths])
+            return await _add_all(rest, [relative_to_root(p, root) for p in paths], "server")
     from .client.local import InProcessApi, LocalServer
 
     root = Path(args.root)
     server = LocalServer(root)
     try:
-        return await _add_all(InProcessApi(server), [relative_to_root(p, root) for p in paths])
+        return await _add_all(
+            InProcessApi(server), [relative_to_root(p, root) for p in paths], "here"
+        )
     finally:
         await server.close()
 
@@ -117,7 +129,7 @@ def _server_root(base_url: str, default: Path) -> Path:
     return default
 
 
-async def _add_all(api: StudyMateApi, paths: list[str]) -> int:
+async def _add_all(api: StudyMateApi, paths: list[str], where: Where) -> int:
     """Add ``paths`` through the server's REST API or in-process, then follow them."""
     from .client.errors import StudyMateError
 
@@ -132,11 +144,12 @@ async def _add_all(api: StudyMateApi, paths: list[str]) -> int:
     async def poll() -> list[Document]:
         return [d for d in await api.list_documents() if d["id"] in ids]
 
-    return await _follow(poll, len(paths), refused)
+    return await _follow(poll, len(paths), refused, where)
 
 
-async def _follow(poll: Any, total: int, refused: dict[str, str]) -> int:
-    """Show progress until every accepted document is ready or failed; report failures."""
+async def _follow(poll: Poll, total: int, refused: dict[str, str], where: Where = "server") -> int:
+    """Show progress until every accepted document is ready or failed, then their vector
+    step; report failures."""
     bar = tqdm(total=total, unit="file", desc="indexing", disable=None)
     bar.update(len(refused))
     done: set[str] = set()
@@ -151,6 +164,7 @@ async def _follow(poll: Any, total: int, refused: dict[str, str]) -> int:
             break
         await asyncio.sleep(POLL_SECONDS)
     bar.close()
+    documents = await _follow_vectors(poll, documents, where)
     failed = {d["path"]: d["error"] or "failed" for d in documents if d["status"] == "failed"}
     ready = [d for d in documents if d["status"] == "ready"]
     for document in ready:
@@ -159,4 +173,58 @@ async def _follow(poll: Any, total: int, refused: dict[str, str]) -> int:
         )
     for path, reason in {**refused, **failed}.items():
         print(f"failed  {path}: {reason}", file=sys.stderr)
+    for document in ready:
+        if document["vectors"] == "failed":
+            # Still a success: the document is in the library, found by its words.
+            print(
+                f"vectors failed  {document['path']}: it is searchable by its words only",
+                file=sys.stderr,
+            )
     return 0 if not refused and not failed else 1
+
+
+def _vectors_done(documents: list[Document]) -> float:
+    """How many documents' vector steps are over, counting a pending one by its progress."""
+    return sum(
+        1.0 if d["vectors"] in VECTORS_DONE else max(0.0, min(1.0, d["vectors_progress"]))
+        for d in documents
+    )
+
+
+async def _follow_vectors(poll: Poll, documents: list[Document], where: Where) -> list[Document]:
+    """The second step: wait until every indexed document's vectors are ready, off or
+    failed, with a bar of their progress. Returns the documents as they are then."""
+    waiting = {d["id"] for d in documents if d["status"] == "ready"}
+    if all(d["vectors"] in VECTORS_DONE for d in documents if d["id"] in waiting):
+        return documents
+    if where == "server":
+        note = (
+            "vectors: computed by the server in the background; the files are searchable by "
+            "their words already. Ctrl-C stops waiting, not the server."
+        )
+    else:
+        note = (
+            "vectors: computed in this process; the files are searchable by their words "
+            "already. Ctrl-C stops here and leaves the vectors unfinished."
+        )
+    print(note, file=sys.stderr)
+    bar = tqdm(total=len(waiting), unit="file", desc="vectors", disable=None)
+    try:
+        while True:
+            current = [d for d in documents if d["id"] in waiting]
+            bar.n = round(_vectors_done(current), 2)
+            bar.refresh()
+            if all(d["vectors"] in VECTORS_DONE for d in current):
+                return documents
+            await asyncio.sleep(POLL_SECONDS)
+            documents = await poll()
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        pending = sum(1 for d in documents if d["id"] in waiting and d["vectors"] == "pending")
+        if where == "server":
+            said = f"the server goes on computing the vectors of {pending} file(s)"
+        else:
+            said = f"the vectors of {pending} file(s) are left unfinished"
+        print(f"\nstopped waiting: {said}; they are searchable by their words.", file=sys.stderr)
+        raise
+    finally:
+        bar.close()

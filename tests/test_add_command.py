@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from library.pdfs import text_pdf
 
+from studymate_jupyter import add_command
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 LINES = [
@@ -62,6 +64,8 @@ async def test_adding_a_folder_goes_through_the_running_server(tmp_path):
         assert "ready   physics/waves.md" in done.stdout
         documents = server.get("studymate/api/documents")["documents"]
         assert sorted(d["path"] for d in documents) == ["physics/energy.pdf", "physics/waves.md"]
+        # It returned once the vector step was over too (or there was none to wait for).
+        assert {d["vectors"] for d in documents} <= {"ready", "off", "failed"}
         frames = await listener.recv_until(
             lambda f: f["type"] == "library" and f["data"]["document"]["status"] == "ready"
         )
@@ -104,3 +108,84 @@ def test_a_path_outside_the_root_is_refused_with_its_reason(tmp_path):
     done = studymate("add", str(outside), "--local", cwd=root, env=env)
     assert done.returncode == 1
     assert "must stay inside the server's root directory" in done.stderr
+
+
+def indexed(path: str, vectors: str, progress: float = 0.0) -> dict:
+    """A document as GET documents lists it once its text is indexed."""
+    return {
+        "id": path,
+        "path": path,
+        "filename": path.rsplit("/", 1)[-1],
+        "status": "ready",
+        "error": None,
+        "pages": 2,
+        "chunks": 3,
+        "vectors": vectors,
+        "vectors_progress": progress,
+    }
+
+
+def scripted(*answers: list[dict]):
+    """A poll of the library that answers these lists in turn, then the last one forever."""
+    calls = []
+
+    async def poll() -> list[dict]:
+        calls.append(None)
+        return answers[min(len(calls), len(answers)) - 1]
+
+    return poll, calls
+
+
+@pytest.fixture
+def quick_polls(monkeypatch):
+    monkeypatch.setattr(add_command, "POLL_SECONDS", 0.01)
+
+
+async def test_after_indexing_the_command_waits_for_the_vectors_as_a_second_step(
+    quick_polls, capsys
+):
+    poll, calls = scripted(
+        [indexed("a.pdf", "pending", 0.2), indexed("b.md", "off")],
+        [indexed("a.pdf", "pending", 0.7), indexed("b.md", "off")],
+        [indexed("a.pdf", "ready", 1.0), indexed("b.md", "off")],
+    )
+    assert await add_command._follow(poll, 2, {}) == 0
+    assert len(calls) == 3, "it polled until the vectors were ready"
+    out, err = capsys.readouterr()
+    assert "vectors: computed by the server in the background" in err
+    assert "Ctrl-C stops waiting, not the server." in err
+    assert "ready   a.pdf (2 pages, 3 passages)" in out
+
+
+async def test_ctrl_c_during_the_vector_step_says_the_server_goes_on(quick_polls, capsys):
+    computing = [indexed("a.pdf", "pending", 0.4), indexed("b.md", "pending", 0.1)]
+    polled_twice = asyncio.Event()
+    calls = []
+
+    async def poll() -> list[dict]:
+        calls.append(None)
+        if len(calls) >= 2:
+            polled_twice.set()
+        return computing
+
+    waiting = asyncio.ensure_future(add_command._follow(poll, 2, {}))
+    await asyncio.wait_for(polled_twice.wait(), 10)
+    waiting.cancel()  # what asyncio.run does to the command on Ctrl-C
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    _, err = capsys.readouterr()
+    assert "stopped waiting: the server goes on computing the vectors of 2 file(s)" in err
+
+
+async def test_in_process_the_vectors_are_said_to_be_computed_here(quick_polls, capsys):
+    poll, _ = scripted([indexed("a.pdf", "pending", 0.5)], [indexed("a.pdf", "ready", 1.0)])
+    assert await add_command._follow(poll, 1, {}, "here") == 0
+    assert "vectors: computed in this process" in capsys.readouterr().err
+
+
+async def test_vectors_that_failed_are_reported_but_the_file_was_added(quick_polls, capsys):
+    poll, _ = scripted([indexed("a.pdf", "pending", 0.5)], [indexed("a.pdf", "failed", 0.5)])
+    assert await add_command._follow(poll, 1, {}) == 0
+    out, err = capsys.readouterr()
+    assert "ready   a.pdf" in out
+    assert "vectors failed  a.pdf: it is searchable by its words only" in err
