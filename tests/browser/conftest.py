@@ -66,8 +66,10 @@ def lab(
         extra_args=[f"--LabApp.app_settings_dir={settings_dir}", *lab_extra_args],
     )
     with pytest.MonkeyPatch.context() as mp:
-        # The server can import test assistants from this folder.
-        path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+        # The server can import test assistants from this folder, and the parts of
+        # tests/custom_parts.py (a retriever with a notice, say) from the one above.
+        folders = [str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH")]
+        path = os.pathsep.join(filter(None, folders))
         mp.setenv("PYTHONPATH", path)
         server.start(timeout=90)
         try:
