@@ -36,7 +36,8 @@ MAX_SENTENCES = 5
 # How much a passage's rank counts beside how well a sentence matches: the best passage adds
 # this much, the second half of it, and so on (a full match of the question counts 1).
 RANK_WEIGHT = 0.3
-# A sentence scoring under this share of the best one answers something else.
+# A sentence answering less than this share of what the best one answers is about
+# something else (it is quoted only to reach MIN_SENTENCES).
 RELATIVE_CUTOFF = 0.5
 # Sentences sharing this share of the shorter one's words say the same thing (overlapping
 # chunks repeat text, sometimes cut).
@@ -65,10 +66,20 @@ async def stream_words(text: str) -> AsyncIterator[str]:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "es", "ed", "ly", "s"):
+    """A crude stem that makes "multiply", "multiplies" and "multiplied" (or "store",
+    "stores", "stored", "storing") one term."""
+    if len(word) <= 3:
+        return word
+    for suffix, replacement in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)] + replacement
+            break
+    else:
+        if re.search(r"(?:ss|ch|sh|x|z)es$", word):
+            word = word[:-2]
+        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def _stems(text: str) -> set[str]:
@@ -129,16 +140,18 @@ def select(question: str, found: list[Candidate]) -> list[Candidate]:
     total = sum(idf.values())
     if not total:
         return []
-    scores = {
-        id(c): sum(idf.get(t, 0.0) for t in wanted & c.stems) / total + RANK_WEIGHT / (1 + c.rank)
-        for c in found
-        if wanted & c.stems
-    }
+    # The share of the question a sentence answers, and that plus its passage's rank.
+    matches: dict[int, float] = {}
+    scores: dict[int, float] = {}
+    for c in found:
+        if wanted & c.stems:
+            matches[id(c)] = sum(idf.get(t, 0.0) for t in wanted & c.stems) / total
+            scores[id(c)] = matches[id(c)] + RANK_WEIGHT / (1 + c.rank)
     ranked = sorted(
         (c for c in found if id(c) in scores), key=lambda c: (-scores[id(c)], c.rank, c.position)
     )
-    best = scores[id(ranked[0])]
-    chosen = [c for c in ranked if scores[id(c)] >= RELATIVE_CUTOFF * best][:MAX_SENTENCES]
+    enough = RELATIVE_CUTOFF * max(matches.values())
+    chosen = [c for c in ranked if matches[id(c)] >= enough][:MAX_SENTENCES]
     chosen += [c for c in ranked if c not in chosen][: MIN_SENTENCES - len(chosen)]
     if len(chosen) < MIN_SENTENCES:
         # One sentence matches: the one after it (or before) in its passage gives context.

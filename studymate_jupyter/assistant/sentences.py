@@ -81,7 +81,8 @@ _VERB_ISH = re.compile(
     re.IGNORECASE,
 )
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1")
-_IDENT = r"[A-Za-z_.][\w.$]*"
+# A name may hold dots (read.table) but does not end with one (a full stop).
+_IDENT = r"[A-Za-z_.](?:[\w.$]*[\w$])?"
 _CALL = _IDENT + r"\((?:[^()\n]|\([^()\n]*\))*\)"
 # Code inside prose, shown in backticks: assignments, calls, indexing (`x[2]`), `df$col`, and
 # any bracketed number, which the clients would otherwise read as a citation marker.
