@@ -264,6 +264,18 @@ def test_an_answer_has_at_most_five_sentences_and_at_least_two():
     ]
 
 
+def test_a_sentence_of_another_section_is_not_added_as_context():
+    page = hit(
+        "Eigenvalues\n\nEigenvalues are the roots of the characteristic polynomial.\n\n"
+        "Determinants\n\nThe determinant of a square matrix is zero when it is singular.",
+        "Eigenvalues / Determinants",
+    )
+    text, _ = compose("What is a determinant?", [page])
+    assert items_of(text) == [
+        ("The determinant of a square matrix is zero when it is singular.", 1)
+    ]
+
+
 def test_a_question_nothing_in_the_passages_answers_gets_the_plain_reply():
     page = hit("Photosynthesis converts light energy into chemical energy in the leaves.")
     assert compose("Who won the 1998 football world cup?", [page]) == (NOTHING_FOUND, [])

@@ -154,9 +154,14 @@ def select(question: str, found: list[Candidate]) -> list[Candidate]:
     chosen = [c for c in ranked if matches[id(c)] >= enough][:MAX_SENTENCES]
     chosen += [c for c in ranked if c not in chosen][: MIN_SENTENCES - len(chosen)]
     if len(chosen) < MIN_SENTENCES:
-        # One sentence matches: the one after it (or before) in its passage gives context.
+        # One sentence matches: the one after it (or before) in its section gives context; a
+        # sentence from another section would not, so then the answer is that one sentence.
         top = chosen[0]
-        nearby = [c for c in found if c.rank == top.rank and c is not top]
+        nearby = [
+            c
+            for c in found
+            if c.rank == top.rank and c.sentence.section == top.sentence.section and c is not top
+        ]
         nearby.sort(key=lambda c: (c.position < top.position, abs(c.position - top.position)))
         chosen += nearby[:1]
     group_score: dict[int, float] = {}

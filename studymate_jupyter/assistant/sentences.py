@@ -10,7 +10,7 @@ can show that code as code.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..passages import HEADING_SEPARATOR
@@ -35,6 +35,8 @@ class Sentence:
     text: str
     code: tuple[str, ...] = ()
     language: str = ""
+    # Which section of the passage it is in: headings seen before it.
+    section: int = 0
 
     def words(self) -> str:
         """All its text, prose and code, for matching against a question."""
@@ -115,6 +117,7 @@ def sentences_of(hit: Hit) -> list[Sentence]:
     prose: list[str] = []
     code: list[str] = []
     language = ""
+    section = 0
     # Code shows under the sentence just before it, when nothing (but blank lines) is between.
     attach = False
 
@@ -122,7 +125,7 @@ def sentences_of(hit: Hit) -> list[Sentence]:
         nonlocal cut, attach
         if prose:
             split = _split(_join(prose))
-            raw.extend(Sentence(s) for s in split[1 if cut else 0 :])
+            raw.extend(Sentence(s, section=section) for s in split[1 if cut else 0 :])
             attach = len(split) > (1 if cut else 0)
             cut = False
             prose.clear()
@@ -130,7 +133,7 @@ def sentences_of(hit: Hit) -> list[Sentence]:
     def end_code() -> None:
         nonlocal attach
         if code and attach:
-            raw[-1] = Sentence(raw[-1].text, _dedent(code), language)
+            raw[-1] = replace(raw[-1], code=_dedent(code), language=language)
         code.clear()
         attach = False
 
@@ -150,6 +153,7 @@ def sentences_of(hit: Hit) -> list[Sentence]:
         else:  # a heading or junk: nothing before it goes on after it
             end_prose()
             end_code()
+            section += kind == "heading"
     end_prose()
     end_code()
     return _kept(raw, titles)
@@ -165,7 +169,8 @@ def _kept(raw: list[Sentence], titles: list[str]) -> list[Sentence]:
         if clean is not None:
             kept.append(clean)
         elif sentence.code and kept and kept[-1] is previous and not kept[-1].code:
-            kept[-1] = Sentence(kept[-1].text, _code_lines(sentence.code), sentence.language)
+            code = _code_lines(sentence.code)
+            kept[-1] = replace(kept[-1], code=code, language=sentence.language)
         previous = clean
     return kept
 
@@ -335,7 +340,7 @@ def _clean(sentence: Sentence, titles: list[str]) -> Sentence | None:
     text = inline_code(text)
     if not _has_sentence_shape(text):
         return None
-    return Sentence(text, _code_lines(sentence.code), sentence.language)
+    return replace(sentence, text=text, code=_code_lines(sentence.code))
 
 
 def _code_lines(code: tuple[str, ...]) -> tuple[str, ...]:
