@@ -163,6 +163,19 @@ def test_console_lines_without_a_fence_go_under_the_sentence_that_introduces_the
     assert (second.text, second.code) == ("The first number shown is an index.", ())
 
 
+def test_the_rest_of_a_sentence_that_code_interrupts_is_a_fragment():
+    page = hit(
+        "Vectors can be used in arithmetic expressions. For example, the command\n"
+        "> v <- 2*x + y + 1\ngenerates a new vector v of length 11 from x and y.\n"
+        "The operators are the usual ones.",
+        filename="R-intro.pdf",
+    )
+    assert [(s.text, s.code) for s in sentences_of(page)] == [
+        ("Vectors can be used in arithmetic expressions.", ("> v <- 2*x + y + 1",)),
+        ("The operators are the usual ones.", ()),
+    ]
+
+
 def test_code_inside_prose_and_bracketed_numbers_are_put_in_backticks():
     assert inline_code("Here x[2] is 5 and x <- c(1, 2) stores two.") == (
         "Here `x[2]` is 5 and `x <- c(1, 2)` stores two."

@@ -144,6 +144,8 @@ def sentences_of(hit: Hit) -> list[Sentence]:
                 language = lang
             code.append(line)
         elif kind == "prose":
+            if code and not prose and re.match(r"\s*[a-z]", line):
+                cut = True  # the sentence the code interrupted goes on: a fragment
             end_code()
             if _LIST_MARKER.match(line):
                 end_prose()
