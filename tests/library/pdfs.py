@@ -155,3 +155,103 @@ def write(path: Path, data: bytes) -> Path:
     """Write bytes to `path` and return it."""
     path.write_bytes(data)
     return path
+
+
+# A short R manual as a printed book lays it out: a title page, a contents page, six numbered
+# pages (printed n on PDF page n + 2) under running heads that alternate between even and odd
+# pages, a bare page number where a chapter starts, an unnumbered footer, and an index page.
+MANUAL_EVEN_HEAD = "{n} A Short Manual of R"
+MANUAL_FOOTER = "Draft course notes, please do not circulate"
+MANUAL_REPEATED_LINE = "Remember to save your workspace before you quit."
+MANUAL_CODE = ["> x <- c(1, 2, 3)", "> x * 2", "[1] 2 4 6", "> length(x)", "[1] 3"]
+
+
+def manual_page_lines() -> list[list[str]]:
+    """The manual's pages, each a list of lines (see MANUAL_* for the parts tests look for)."""
+    even = MANUAL_EVEN_HEAD.format
+    title = ["A Short Manual of R", "Notes for the first course in statistics", "Version 1.0"]
+    contents = ["Contents"] + [
+        f"{entry} . . . . . . . . . . . . {page}"
+        for entry, page in [
+            ("1 Getting started", 1),
+            ("1.1 Starting a session", 1),
+            ("1.2 The workspace", 2),
+            ("1.3 Getting help", 3),
+            ("2 Vectors", 4),
+            ("2.1 Assignment", 4),
+            ("2.2 Vector arithmetic", 5),
+            ("2.3 Factors", 6),
+            ("Index", 7),
+        ]
+    ]
+    body = [
+        [
+            "1 Getting started",
+            "Start a session by typing R at the shell prompt of a terminal window.",
+            "The program greets you with its version and a prompt that waits for commands.",
+            "To leave the program, call the function q with no arguments at the prompt,",
+            "and it will then ask whether the session should be kept for later.",
+            MANUAL_FOOTER,
+            "1",
+        ],
+        [
+            even(n=2),
+            "Everything you create lives in the workspace, a collection of named objects.",
+            "The function ls lists those objects and rm deletes the ones you no longer need.",
+            MANUAL_REPEATED_LINE,
+            "A saved workspace is restored automatically the next time you start a session",
+            "in the same directory, together with the history of the commands you typed.",
+            MANUAL_FOOTER,
+        ],
+        [
+            "Chapter 1: Getting started 3",
+            "Every function has a help page: type a question mark before its name to read it.",
+            "The help pages end with examples that you can run with the function example,",
+            "and help.search finds pages by words when you do not know the function name.",
+            "Vignettes are longer documents that some packages ship beside their help pages.",
+            MANUAL_FOOTER,
+        ],
+        [
+            "4",
+            "2 Vectors",
+            "The simplest structure is the numeric vector, an ordered collection of numbers.",
+            "The function c combines its arguments end to end into one vector, and the arrow",
+            "assigns the result to a name so that you can use it again in later commands.",
+            MANUAL_REPEATED_LINE,
+            MANUAL_FOOTER,
+        ],
+        [
+            "Chapter 2: Vectors 5",
+            "Arithmetic on vectors works element by element, as this short session shows:",
+            *MANUAL_CODE,
+            "When two vectors differ in length, the shorter one is repeated until it is as long",
+            "as the longer one, and a warning is given if the longer length is not a multiple.",
+            MANUAL_FOOTER,
+        ],
+        [
+            even(n=6),
+            "A factor stores categorical data such as the state each student comes from.",
+            "The function factor turns a character vector into a factor, and levels returns",
+            "the distinct categories it found, sorted in alphabetical order by default.",
+            "Tables of counts per category come from the function table applied to a factor.",
+            MANUAL_FOOTER,
+        ],
+    ]
+    index = [
+        "Index 7",
+        "assignment, 4",
+        "c function . . . . . . . . 4",
+        "categorical data, 6",
+        "help pages, 3",
+        "quitting R, 1",
+        "recycling rule, 5",
+        "element-wise arithmetic, 5",
+        "workspace image, 2",
+        "levels, 6",
+    ]
+    return [title, contents, *body, index]
+
+
+def manual_pdf() -> bytes:
+    """The short R manual of manual_page_lines() as a PDF."""
+    return text_pdf(manual_page_lines())

@@ -237,3 +237,105 @@ def test_short_sections_are_merged_into_a_chunk_with_a_page_range(tmp_path: Path
     chunks = chunk_document(parse_file(path, max_bytes=LIMIT), min_words=30, max_units=3)
     assert (chunks[0].page_start, chunks[0].page_end, chunks[0].anchor) == (1, 3, "one")
     assert chunks[0].heading == "One / Two / Three"
+
+
+# Clean passages: running heads, navigation pages, heading paths and code lines (issue 12).
+
+
+def manual(tmp_path: Path) -> dict[int, str]:
+    """The generated R manual's units as {PDF page: text}."""
+    path = pdfs.write(tmp_path / "manual.pdf", pdfs.manual_pdf())
+    return {unit.page: unit.text for unit in parse_file(path, max_bytes=LIMIT).units}
+
+
+def test_running_heads_footers_and_page_numbers_leave_pdf_pages(tmp_path: Path) -> None:
+    pages = manual(tmp_path)
+    lines = [line for text in pages.values() for line in text.split("\n")]
+    heads = {
+        pdfs.MANUAL_EVEN_HEAD.format(n=2),
+        pdfs.MANUAL_EVEN_HEAD.format(n=6),
+        "Chapter 1: Getting started 3",  # a chapter's head, on one page only
+        "Chapter 2: Vectors 5",
+        pdfs.MANUAL_FOOTER,
+    }
+    assert heads.isdisjoint(lines)
+    assert not [line for line in lines if line.strip().isdigit()]
+    # The rest of each page stays, headings included.
+    assert pages[3].startswith("1 Getting started\nStart a session by typing R")
+    assert pages[6].startswith("2 Vectors\nThe simplest structure")
+    assert pages[8].endswith("applied to a factor.")
+    assert pages[1] == "A Short Manual of R\nNotes for the first course in statistics\nVersion 1.0"
+
+
+def test_a_line_that_recurs_in_the_body_stays(tmp_path: Path) -> None:
+    pages = manual(tmp_path)
+    assert [page for page, text in pages.items() if pdfs.MANUAL_REPEATED_LINE in text] == [4, 6]
+
+
+def test_contents_and_index_pages_are_no_units_but_name_the_pages_keywords(
+    tmp_path: Path,
+) -> None:
+    path = pdfs.write(tmp_path / "manual.pdf", pdfs.manual_pdf())
+    document = parse_file(path, max_bytes=LIMIT)
+    assert document.pages == 9
+    assert [unit.page for unit in document.units] == [1, 3, 4, 5, 6, 7, 8]
+    keywords = {unit.page: unit.keywords.split(" ; ") for unit in document.units}
+    assert "recycling rule" in keywords[7]  # from the index: "recycling rule, 5"
+    assert "2.2 Vector arithmetic" in keywords[7]  # from the contents page
+    assert "workspace image" in keywords[4]
+    assert not any(". . ." in unit.text for unit in document.units)
+
+
+def test_a_two_page_pdf_keeps_its_heads(tmp_path: Path) -> None:
+    pages = [["Lab sheet 1", "Measure the pendulum."], ["Lab sheet 2", "Plot the periods."]]
+    path = pdfs.write(tmp_path / "lab.pdf", pdfs.text_pdf(pages))
+    assert [unit.text for unit in parse_file(path, max_bytes=LIMIT).units] == [
+        "Lab sheet 1\nMeasure the pendulum.",
+        "Lab sheet 2\nPlot the periods.",
+    ]
+
+
+SENTENCES = [
+    "Thanks go to the students who tested these notes.",
+    "The course assumes no programming experience.",
+    "Exercises follow every chapter of the notes.",
+    "Solutions are handed out in the tutorials.",
+    "Vectors hold numbers of one kind.",
+    "Lists hold objects of any kind.",
+]
+
+
+def test_roman_page_numbers_of_front_matter_leave_the_pages(tmp_path: Path) -> None:
+    front = [
+        [text, roman] for text, roman in zip(SENTENCES[:4], ["i", "ii", "iii", "iv"], strict=True)
+    ]
+    body = [[text, "x"] for text in SENTENCES[4:]]  # "x" here is no page number
+    path = pdfs.write(tmp_path / "book.pdf", pdfs.text_pdf([*front, *body]))
+    texts = [unit.text for unit in parse_file(path, max_bytes=LIMIT).units]
+    assert texts == [*SENTENCES[:4], *(f"{text}\nx" for text in SENTENCES[4:])]
+
+
+def test_r_code_and_console_output_keep_their_lines_in_a_pdf_chunk(tmp_path: Path) -> None:
+    path = pdfs.write(tmp_path / "manual.pdf", pdfs.manual_pdf())
+    chunks = chunk_document(parse_file(path, max_bytes=LIMIT))
+    code = "\n".join(pdfs.MANUAL_CODE)
+    assert [chunk.page_start for chunk in chunks if code in chunk.text] == [7]
+
+
+def test_a_table_of_version_numbers_is_a_page_of_text_not_an_index(tmp_path: Path) -> None:
+    rows = [f"oldname{n} newname{n} 3.{n}.0" for n in range(12)]
+    pages = [["Obsolete functions", *rows], ["More text here"], ["And a last page"]]
+    path = pdfs.write(tmp_path / "obsolete.pdf", pdfs.text_pdf(pages))
+    assert parse_file(path, max_bytes=LIMIT).units[0].text.split("\n")[1] == rows[0]
+
+
+def test_an_index_of_operators_is_an_index_page(tmp_path: Path) -> None:
+    operators = ["!", "!=", "%*%", "&&", "<-", "==", "||", "~", "^"]
+    index = [
+        "Function index",
+        "A",
+        *[f"{op} . . . . . . . . . . {n + 1}" for n, op in enumerate(operators)],
+    ]
+    pages = [[text] for text in SENTENCES[:3]]
+    path = pdfs.write(tmp_path / "ops.pdf", pdfs.text_pdf([*pages, index]))
+    assert [unit.page for unit in parse_file(path, max_bytes=LIMIT).units] == [1, 2, 3]

@@ -1,4 +1,5 @@
-"""PDF: one unit per page (the page index in the file), headings from the outline."""
+"""PDF: one unit per page (the page index in the file), headings from the outline; running
+heads and contents and index pages left out."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ...passages import ParsedDocument, ParsedUnit
-from ..bookindex import add_index_keywords
+from ..bookindex import add_index_keywords, navigation_pages, without_navigation
 from ..errors import IngestError
+from .running_heads import strip_running_lines
 from .text import clean_text, is_garbled
 
 if TYPE_CHECKING:
@@ -55,9 +57,18 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     except (RecursionError, AssertionError, ZeroDivisionError, OverflowError):
         # Hostile object graphs make pypdf fail in many ways; none of them is the user's bug.
         raise IngestError("corrupt or unreadable PDF") from None
-    if not units:
+    return ParsedDocument(kind="pdf", pages=page_count, units=_clean_pages(units, page_count))
+
+
+def _clean_pages(units: list[ParsedUnit], page_count: int) -> tuple[ParsedUnit, ...]:
+    """Index keywords on the pages they name, then no running lines and no navigation pages."""
+    # The keywords come first: printed page numbers are read from the running heads.
+    navigation = navigation_pages(units)
+    with_keywords = add_index_keywords(units, page_count, navigation)
+    cleaned = without_navigation(strip_running_lines(with_keywords), navigation)
+    if not cleaned:
         raise IngestError("no extractable text")
-    return ParsedDocument(kind="pdf", pages=page_count, units=add_index_keywords(units, page_count))
+    return cleaned
 
 
 def _decrypt_with_empty_password(reader: Any) -> bool:
