@@ -115,15 +115,26 @@ def _windows(count: int, size: int, overlap: int) -> list[tuple[int, int]]:
 
 
 def _heading(units: tuple[ParsedUnit, ...], first: int, last: int) -> str:
-    titles = [units[index].heading for index in range(first, last + 1) if units[index].heading]
-    return " / ".join(dict.fromkeys(titles))
+    # The first unit's path, whatever `last` is: the chunk's anchor names that unit, so the
+    # section shown must be the one the anchor points at. Later titles go to _keywords.
+    return units[first].heading
 
 
 def _keywords(units: tuple[ParsedUnit, ...], first: int, last: int) -> str:
+    from ..passages import HEADING_SEPARATOR
+
     terms = [
         term
         for index in range(first, last + 1)
         for term in units[index].keywords.split(" ; ")
         if term
+    ]
+    # The later units' section titles, which the heading leaves out, still rank the chunk.
+    shown = set(units[first].heading.split(HEADING_SEPARATOR))
+    terms += [
+        title
+        for index in range(first + 1, last + 1)
+        for title in units[index].heading.split(HEADING_SEPARATOR)
+        if title and title not in shown
     ]
     return " ; ".join(dict.fromkeys(terms))

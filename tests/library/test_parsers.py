@@ -12,6 +12,7 @@ from studymate_jupyter.library.chunking import chunk_document
 from studymate_jupyter.library.errors import IngestError
 from studymate_jupyter.library.parsers import parse_file
 from studymate_jupyter.library.parsers.markdown import slugify
+from studymate_jupyter.passages import section_title
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -231,12 +232,14 @@ def test_chunks_stay_on_their_page_and_cover_every_word(tmp_path: Path) -> None:
     assert covered == set(document.text.split())
 
 
-def test_short_sections_are_merged_into_a_chunk_with_a_page_range(tmp_path: Path) -> None:
+def test_short_sections_are_merged_into_a_chunk_headed_by_the_first(tmp_path: Path) -> None:
     path = tmp_path / "short.md"
     path.write_text("# One\nalpha\n\n# Two\nbeta\n\n# Three\n" + words(200) + "\n")
     chunks = chunk_document(parse_file(path, max_bytes=LIMIT), min_words=30, max_units=3)
     assert (chunks[0].page_start, chunks[0].page_end, chunks[0].anchor) == (1, 3, "one")
-    assert chunks[0].heading == "One / Two / Three"
+    # The anchor names section One, so the heading does; the others still rank the chunk.
+    assert chunks[0].heading == "One"
+    assert chunks[0].keywords.split(" ; ") == ["Two", "Three"]
 
 
 # Clean passages: running heads, navigation pages, heading paths and code lines (issue 12).
@@ -339,3 +342,54 @@ def test_an_index_of_operators_is_an_index_page(tmp_path: Path) -> None:
     pages = [[text] for text in SENTENCES[:3]]
     path = pdfs.write(tmp_path / "ops.pdf", pdfs.text_pdf([*pages, index]))
     assert [unit.page for unit in parse_file(path, max_bytes=LIMIT).units] == [1, 2, 3]
+
+
+def test_a_markdown_heading_path_names_each_title_once(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(
+        "# Study notes\nIntro.\n\n## Study notes\nAgain.\n\n### Vectors\nc(1, 2).\n\n"
+        "## Factors\nfactor(x).\n"
+    )
+    units = parse_file(path, max_bytes=LIMIT).units
+    assert [unit.heading for unit in units] == [
+        "Study notes",
+        "Study notes",
+        "Study notes / Vectors",
+        "Study notes / Factors",
+    ]
+    assert [section_title(unit.heading) for unit in units][2:] == ["Vectors", "Factors"]
+    assert [unit.anchor for unit in units][2:] == ["vectors", "factors"]
+
+
+def test_r_code_in_markdown_keeps_its_lines_in_the_chunk(tmp_path: Path) -> None:
+    code = "```r\n> x <- c(1, 2, 3)\n> mean(x)\n[1] 2\n```"
+    path = tmp_path / "r.md"
+    path.write_text(f"# Means\nThe mean of a vector, {words(40)}:\n\n{code}\n")
+    (chunk,) = chunk_document(parse_file(path, max_bytes=LIMIT))
+    assert code in chunk.text
+    assert (chunk.heading, chunk.anchor) == ("Means", "means")
+
+
+def test_notebook_cells_sit_under_the_path_of_the_headings_above_them(tmp_path: Path) -> None:
+    path = tmp_path / "lab.ipynb"
+    path.write_text(
+        notebook_json(
+            [
+                {"id": "t", "cell_type": "markdown", "metadata": {}, "source": "# Lab 2"},
+                {"id": "v", "cell_type": "markdown", "metadata": {},
+                 "source": "## Vectors\n```r\n# a comment, not a heading\nx <- 1\n```"},
+                {"id": "c", "cell_type": "code", "metadata": {}, "execution_count": 1,
+                 "source": "x <- c(1, 2, 3)\nx * 2",
+                 "outputs": [{"output_type": "stream", "name": "stdout", "text": "[1] 2 4 6\n"}]},
+                {"id": "f", "cell_type": "markdown", "metadata": {}, "source": "## Factors"},
+            ]
+        )
+    )  # fmt: skip
+    units = parse_file(path, max_bytes=LIMIT).units
+    assert [unit.heading for unit in units] == [
+        "Lab 2",
+        "Lab 2 / Vectors",
+        "Lab 2 / Vectors",
+        "Lab 2 / Factors",
+    ]
+    assert units[2].text == "x <- c(1, 2, 3)\nx * 2\n\n[1] 2 4 6"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ...passages import ParsedDocument, ParsedUnit
+from ...passages import HEADING_SEPARATOR, ParsedDocument, ParsedUnit
 from .text import clean_text, finish
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class _SlugDeduper:
         return slug
 
 
-def _markdown_sections(text: str) -> Iterator[tuple[int | None, str | None, list[str]]]:
+def markdown_sections(text: str) -> Iterator[tuple[int | None, str | None, list[str]]]:
     """(level, heading, body lines) per section; the preamble has no level or heading."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     level: int | None = None
@@ -75,13 +75,23 @@ def _markdown_sections(text: str) -> Iterator[tuple[int | None, str | None, list
     yield level, heading, body
 
 
+def heading_path(trail: list[tuple[int, str]], level: int, title: str) -> list[tuple[int, str]]:
+    """The (level, title) trail of enclosing headings once a heading of `level` starts."""
+    return [(lvl, name) for lvl, name in trail if lvl < level] + [(level, title)]
+
+
+def path_text(trail: list[tuple[int, str]]) -> str:
+    """A trail as a heading path, each title once ("Notes / Notes" is just "Notes")."""
+    return HEADING_SEPARATOR.join(dict.fromkeys(title for _, title in trail if title))
+
+
 def parse_markdown(text: str) -> ParsedDocument:
     """One unit per heading's section; page is the 1-based section number, anchor its slug."""
     dedupe = _SlugDeduper()
     units: list[ParsedUnit] = []
     trail: list[tuple[int, str]] = []  # (level, heading) of the enclosing headings
     number = 0
-    for level, heading, body in _markdown_sections(text):
+    for level, heading, body in markdown_sections(text):
         if heading is None or level is None:
             content = clean_text("\n".join(body))
             if content:  # a preamble before the first heading is section 1
@@ -90,14 +100,14 @@ def parse_markdown(text: str) -> ParsedDocument:
             continue
         number += 1
         anchor = dedupe(heading)
-        trail = [(lvl, title) for lvl, title in trail if lvl < level] + [(level, heading)]
+        trail = heading_path(trail, level, heading)
         content = clean_text("\n".join([heading, *body]))
         units.append(
             ParsedUnit(
                 page=number,
                 text=content,
                 anchor=anchor,
-                heading=" / ".join(title for _, title in trail),
+                heading=path_text(trail),
             )
         )
     return finish("markdown", number, units)

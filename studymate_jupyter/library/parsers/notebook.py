@@ -1,4 +1,5 @@
-"""Notebooks: one unit per non-empty cell (its 1-based number), anchored by the cell id."""
+"""Notebooks: one unit per non-empty cell (its 1-based number), anchored by the cell id, under
+the path of the Markdown headings above it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...passages import ParsedDocument, ParsedUnit
 from ..errors import IngestError
-from .markdown import ATX_HEADING
+from .markdown import heading_path, markdown_sections, path_text
 from .text import clean_text, finish
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def parse_notebook(text: str) -> ParsedDocument:
     # Ids that nbformat invents while upgrading change on every read: use only stored ones.
     raw_cells = raw.get("cells", []) if isinstance(raw, dict) else []
     units: list[ParsedUnit] = []
-    heading = ""
+    trail: list[tuple[int, str]] = []  # (level, title) of the headings in force
     cells = list(notebook.get("cells", []))
     for index, cell in enumerate(cells):
         stored = raw_cells[index] if index < len(raw_cells) else {}
@@ -42,10 +43,10 @@ def parse_notebook(text: str) -> ParsedDocument:
         cell_type = cell.get("cell_type")
         parts = [source] if source.strip() else []
         if cell_type == "markdown":
-            for line in source.split("\n"):
-                match = ATX_HEADING.match(line)
-                if match:
-                    heading = match.group(2).strip()
+            # Section by section, so a "# comment" in a fenced code block is no heading.
+            for level, title, _ in markdown_sections(source):
+                if level is not None and title:
+                    trail = heading_path(trail, level, title)
         elif cell_type == "code":
             parts.extend(_output_texts(cell.get("outputs", [])))
         elif cell_type != "raw":
@@ -57,7 +58,7 @@ def parse_notebook(text: str) -> ParsedDocument:
                     page=index + 1,
                     text=content,
                     anchor=cell_id if isinstance(cell_id, str) else None,
-                    heading=heading,
+                    heading=path_text(trail),
                 )
             )
     return finish("notebook", len(cells), units)
