@@ -279,10 +279,13 @@ def replicate(db_path: Path, target_chunks: int) -> int:
             for source in originals:
                 copy += 1
                 new = f"copy{copy}-{source}"[:64]
-                conn.execute(
-                    "INSERT INTO documents SELECT ?, user_id, 'copy' || ? || '/' || path, "
+                kept = (
                     "filename, kind, status, error, progress, pages, chunks, size, sha256, "
-                    "created_at, updated_at, removed_at FROM documents WHERE id = ?",
+                    "created_at, updated_at, removed_at, vectors, vectors_progress"
+                )
+                conn.execute(
+                    f"INSERT INTO documents (id, user_id, path, {kept}) SELECT ?, user_id, "
+                    f"'copy' || ? || '/' || path, {kept} FROM documents WHERE id = ?",
                     (new, copy, source),
                 )
                 columns = (
