@@ -30,6 +30,14 @@ class Sizes:
     search_chunks: int
     search_samples: int
     answer_samples: int
+    hybrid_chunks: int  # chunks in the hybrid search library (figure 7)
+    hybrid_samples: int  # questions per repetition (at most the eval set's 66)
+    ingest_hybrid: bool  # figure 8 ingests the large PDF (else a generated Markdown file)
+    ingest_sections: int  # sections of that generated file
+    embed_chunks: int  # chunks MiniLM encodes per repetition
+    embed_chunks_fast: int  # chunks wordllama encodes per repetition
+    embed_reps: int
+    embed_pages: int  # pages pypdf extracts for its baseline rate
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +66,14 @@ FULL = Sizes(
     search_chunks=100_000,
     search_samples=40,
     answer_samples=20,
+    hybrid_chunks=100_000,
+    hybrid_samples=66,
+    ingest_hybrid=True,
+    ingest_sections=30,
+    embed_chunks=256,
+    embed_chunks_fast=2048,
+    embed_reps=3,
+    embed_pages=100,
 )
 
 QUICK = replace(
@@ -77,6 +93,13 @@ QUICK = replace(
     search_chunks=10_000,
     search_samples=30,
     answer_samples=5,
+    hybrid_chunks=10_000,
+    ingest_hybrid=False,
+    ingest_sections=30,
+    embed_chunks=64,
+    embed_chunks_fast=512,
+    embed_reps=2,
+    embed_pages=30,
 )
 
 # For the smoke test: the same code through the real servers, at sizes that take seconds.
@@ -101,4 +124,11 @@ TINY = replace(
     search_chunks=500,
     search_samples=5,
     answer_samples=2,
+    hybrid_chunks=500,
+    hybrid_samples=5,
+    ingest_sections=2,
+    embed_chunks=8,
+    embed_chunks_fast=64,
+    embed_reps=1,
+    embed_pages=3,
 )

@@ -31,3 +31,10 @@ def test_every_figure_runs_through_real_servers_and_reports_positive_numbers(tmp
         assert figure["met"] in (True, False, None)
     measured_or_explained = sections | {m["section"] for m in result["not_measured"]}
     assert any(s.startswith("6.") for s in measured_or_explained)
+    # The hybrid figures: search at many chunks beside raw FTS5, embedding and ingestion.
+    assert {"7.", "8."} <= sections
+    labels = [figure["label"] for figure in result["figures"]]
+    assert any("hybrid search" in label and "p99" in label for label in labels)
+    assert any("first hybrid search after a restart" in label for label in labels)
+    assert any("embedding throughput, wordllama" in label for label in labels)
+    assert any("until every vector is stored" in label for label in labels)
