@@ -22,7 +22,7 @@ from .handlers.base import HandlerContext, Limits
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
-from .library.embeddings import HybridRetriever
+from .library.hybrid import HybridRetriever
 from .library.retrieval import Bm25Retriever, Retriever
 from .library.service import IngestLimits, LibraryService
 from .parts import PartKind
@@ -43,7 +43,6 @@ ASSISTANTS: PartKind[Assistant] = PartKind(
 RETRIEVERS: PartKind[Retriever] = PartKind(
     "retriever",
     Retriever,
-    # HybridRetriever imports torch and the model only when it is built: naming it is free.
     {"bm25": Bm25Retriever, "hybrid": HybridRetriever},
     entry_points="studymate.retrievers",
 )
@@ -128,12 +127,13 @@ class StudyMate(ExtensionApp):
         "at least 1).",
     )
     retriever = Unicode(
-        "bm25",
+        "hybrid",
         config=True,
-        help="""How the library ranks passages: "bm25" (default: SQLite FTS5, offline),
-        "hybrid" (BM25 fused with dense embeddings; needs `pip install
-        studymate-jupyter[embeddings]`), the name of a retriever installed in the entry-point
-        group `studymate.retrievers`, or "package.module:Class" for a Retriever subclass.
+        help="""How the library ranks passages: "hybrid" (default: BM25, MiniLM and wordllama
+        fused per page, all offline; vectors are computed in the background after a document
+        is indexed), "bm25" (SQLite FTS5 alone, no vectors), the name of a retriever installed
+        in the entry-point group `studymate.retrievers`, or "package.module:Class" for a
+        Retriever subclass.
         Checked when the server starts: an unknown one stops StudyMate with the choices.""",
     )
     max_document_bytes = Int(
@@ -215,8 +215,7 @@ class StudyMate(ExtensionApp):
         return ASSISTANTS.find(str(self.assistant))(library=library, parent=self)
 
     def make_retriever(self) -> Retriever:
-        """The retriever `c.StudyMate.retriever` names, built as every retriever is. Without
-        the embeddings extra, "hybrid" raises MissingExtra with the command that installs it."""
+        """The retriever `c.StudyMate.retriever` names, built as every retriever is."""
         return RETRIEVERS.find(str(self.retriever))(parent=self)
 
     def build_services(self, root_dir: Path) -> Services:

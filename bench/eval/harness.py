@@ -241,6 +241,9 @@ def evaluate(
                 prepared, index = _ingest(db, retriever, name, manuals[name], document, chunks)
                 prepare_time += prepared
                 index_time += index
+            started = time.perf_counter()
+            compute_vectors(db, retriever)
+            prepare_time += time.perf_counter() - started
             outcome = Outcome(label, int(total), prepare_time, index_time, 0.0)
             timings: list[float] = []
             for question in questions:
@@ -259,15 +262,16 @@ def evaluate(
     return outcome
 
 
-# ---- embeddings cache (bench only: re-embedding 8,000 chunks takes minutes) ---------------
+# ---- vectors (bench only: MiniLM takes minutes over the manuals' chunks) -------------------
 
 
-class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache keyed by the model's name and the text's hash."""
+class CachedEncoder:
+    """Wraps an encoder with an on-disk cache keyed by the model's name and the text's hash."""
 
     def __init__(self, inner: Any, folder: Path) -> None:
         self.inner = inner
         self.name = str(inner.name)
+        self.cost = float(inner.cost)
         # One folder per model: vectors of different models must never be mixed.
         self.folder = folder / self.name
         self.computed = 0
@@ -277,10 +281,12 @@ class CachedEmbedder:
         digest = hashlib.sha256(value.encode()).hexdigest()
         return self.folder / digest[:2] / f"{digest}.npy"
 
-    def embed(self, texts: Any) -> Any:
+    def encode(self, texts: Any) -> Any:
         import numpy as np
 
         texts = list(texts)
+        if len(texts) == 1:  # a question: neither timed nor kept
+            return self.inner.encode(texts)
         found: dict[int, Any] = {}
         todo: list[int] = []
         for i, value in enumerate(texts):
@@ -291,14 +297,35 @@ class CachedEmbedder:
                 todo.append(i)
         if todo:
             started = time.perf_counter()
-            fresh = self.inner.embed([texts[i] for i in todo])
-            if len(texts) > 1:  # passages; a question comes alone and is neither timed nor kept
-                self.seconds += time.perf_counter() - started
-                self.computed += len(todo)
-                for i, vector in zip(todo, fresh, strict=True):
-                    path = self._path(texts[i])
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    np.save(path, vector)
+            fresh = self.inner.encode([texts[i] for i in todo])
+            self.seconds += time.perf_counter() - started
+            self.computed += len(todo)
             for i, vector in zip(todo, fresh, strict=True):
+                path = self._path(texts[i])
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, vector)
                 found[i] = vector
         return np.stack([found[i] for i in range(len(texts))]).astype(np.float32)
+
+
+def compute_vectors(db: Database, retriever: Retriever, batch: int = 256) -> None:
+    """Every document's vectors, as the server's background vector step stores them."""
+    from studymate_jupyter.library.hybrid import passage_text
+    from studymate_jupyter.store import vectors as vector_rows
+
+    documents = db.read_sync(
+        lambda s: [row[0] for row in s.execute(text("SELECT id FROM documents")).all()]
+    )
+    for document_id in documents:
+        for encoder in retriever.encoders():
+            while missing := db.read_sync(
+                lambda s, e=encoder, d=document_id: vector_rows.missing(s, d, e.name, batch)
+            ):
+                matrix = encoder.encode([passage_text(h, b) for _, h, b in missing])
+                rowids = [rowid for rowid, _, _ in missing]
+
+                def store(session: Session, e: Any = encoder, d: str = document_id) -> None:
+                    vector_rows.put(session, e.name, rowids, matrix)  # noqa: B023
+                    retriever.vectors_added(session, d)
+
+                db.write_sync(store)

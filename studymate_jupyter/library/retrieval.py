@@ -15,10 +15,13 @@ from .fts import Located, distinct_places
 from .query import build_match_query, query_terms
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.orm import Session
 
     from ..passages import Chunk
     from ..protocol import RetrievalInfo
+    from .encoders import Encoder
 
 
 class Retriever(Part):
@@ -38,6 +41,15 @@ class Retriever(Part):
         """What `GET studymate/api/retrieval` says: the signals ranked by, and any notice (a
         signal missing, and how to add it) for the Library tab to show."""
         return {"name": self.name, "signals": [self.name], "notice": None}
+
+    def encoders(self) -> Sequence[Encoder]:
+        """The encoders whose vectors this retriever ranks with. The library computes them for
+        every indexed document in the background (a document's `vectors` step) and stores
+        them (store/vectors.py); none means there is no vector step (`vectors: off`)."""
+        return ()
+
+    def vectors_added(self, session: Session, document_id: str) -> None:
+        """More of a document's vectors were stored, inside the (short) write that stored them."""
 
     def prepare(self, chunks: list[Chunk]) -> object:
         """Slow work for `index` (embedding, say), done on a worker thread before the write.

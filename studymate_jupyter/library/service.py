@@ -26,6 +26,7 @@ from ..store import library as library_rows
 from .chunking import chunk_document
 from .errors import IngestError
 from .parsers import SUPPORTED_SUFFIXES, kind_for
+from .vectors import VectorStep
 from .worker import parse_document
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class LibraryService:
         self._worker: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
+        self.vectors = VectorStep(db, retriever, self._announce)
 
     # ---- paths -------------------------------------------------------------------------------
 
@@ -201,9 +203,10 @@ class LibraryService:
     # ---- ingestion ---------------------------------------------------------------------------
 
     def resume(self) -> None:
-        """Queue again what a stopped server left queued or indexing."""
+        """Queue again what a stopped server left queued or indexing, and unfinished vectors."""
         for user_id, document_id, path, sha256 in self.db.read_sync(library_rows.pending_documents):
             self._enqueue(IngestJob(user_id, document_id, self.root / path, sha256))
+        self.vectors.resume()
 
     def _enqueue(self, job: IngestJob) -> None:
         if self._jobs is None:
@@ -250,11 +253,13 @@ class LibraryService:
                 return None
             self.retriever.unindex(session, replaced.retired)
             self.retriever.index(session, replaced.added, chunks, prepared)
-            return library_rows.set_vectors(session, job.document_id, "off", 0.0)
+            vectors = self.vectors.initial_status()
+            return library_rows.set_vectors(session, job.document_id, vectors, 0.0)
 
         document = await self.db.write(store)
         if document is not None:
             self._announce(job.user_id, document)
+            self.vectors.start(job.user_id, job.document_id)
 
     async def _set(
         self,
@@ -278,6 +283,7 @@ class LibraryService:
         self.notifier.to_user(user_id, library_updated_frame(document))
 
     async def shutdown(self) -> None:
+        await self.vectors.shutdown()
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)

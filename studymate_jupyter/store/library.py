@@ -117,6 +117,12 @@ def set_status(
     return document_dict(row)
 
 
+def is_present(session: Session, document_id: str) -> bool:
+    """Whether the document is (still) in its owner's library."""
+    row = session.get(DocumentRow, document_id)
+    return row is not None and row.removed_at is None
+
+
 def set_vectors(
     session: Session, document_id: str, vectors: VectorStatus, progress: float
 ) -> Document | None:

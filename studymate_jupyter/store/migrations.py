@@ -78,7 +78,7 @@ STEPS: list[list[str]] = [
             heading, body, tokenize='porter unicode61 remove_diacritics 2'
         )""",
     ],
-    # 3: dense vectors for the optional hybrid retriever (library/embeddings.py): rowid =
+    # 3: dense vectors for the optional hybrid retriever of the time (torch, one model): rowid =
     # chunks.rowid, vector = float32 little-endian bytes, L2-normalized. Empty (and unused)
     # with the default bm25 retriever.
     [

@@ -12,7 +12,7 @@ from studymate_jupyter.library.chunking import chunk_document
 from studymate_jupyter.library.errors import IngestError
 from studymate_jupyter.library.parsers import parse_file
 from studymate_jupyter.library.parsers.markdown import slugify
-from studymate_jupyter.passages import section_title
+from studymate_jupyter.passages import ParsedDocument, ParsedUnit, section_title
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -393,3 +393,14 @@ def test_notebook_cells_sit_under_the_path_of_the_headings_above_them(tmp_path: 
         "Lab 2 / Factors",
     ]
     assert units[2].text == "x <- c(1, 2, 3)\nx * 2\n\n[1] 2 4 6"
+
+
+def test_a_chunk_never_spans_a_page_left_out_of_the_units() -> None:
+    # Page 2 was a contents page (no unit): the short title page is not joined to page 3.
+    units = (
+        ParsedUnit(1, "An Introduction to R"),
+        ParsedUnit(3, "Vectors " * 40),
+        ParsedUnit(4, "Short tail"),
+    )
+    chunks = chunk_document(ParsedDocument("pdf", 4, units))
+    assert [(c.page_start, c.page_end) for c in chunks] == [(1, 1), (3, 4)]

@@ -1,0 +1,97 @@
+"""Chunk vectors, one row per (chunk, encoder): float32 little-endian bytes, L2-normalized.
+
+Written by the library's background vector step, read by the hybrid retriever.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text
+
+from .models import DocumentRow
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
+
+def missing(
+    session: Session, document_id: str, encoder: str, limit: int
+) -> list[tuple[int, str, str]]:
+    """(rowid, heading, text) of up to `limit` searchable chunks without the encoder's vector."""
+    rows = session.execute(
+        text(
+            """SELECT c.rowid, c.heading, c.text FROM chunks c
+            WHERE c.document_id = :document AND c.retired = 0
+              AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e
+                              WHERE e.rowid = c.rowid AND e.model = :encoder)
+            ORDER BY c.rowid LIMIT :limit"""
+        ),
+        {"document": document_id, "encoder": encoder, "limit": limit},
+    ).all()
+    return [(int(rowid), heading, body) for rowid, heading, body in rows]
+
+
+def counts(session: Session, document_id: str, encoder: str) -> tuple[int, int]:
+    """(chunks with the encoder's vector, searchable chunks) of a document."""
+    done, total = session.execute(
+        text(
+            """SELECT count(e.rowid), count(*) FROM chunks c
+            LEFT JOIN chunk_embeddings e ON e.rowid = c.rowid AND e.model = :encoder
+            WHERE c.document_id = :document AND c.retired = 0"""
+        ),
+        {"document": document_id, "encoder": encoder},
+    ).one()
+    return int(done), int(total)
+
+
+def put(session: Session, encoder: str, rowids: Sequence[int], vectors: Any) -> None:
+    """Store one vector per rowid (a float32 matrix, one row each)."""
+    session.execute(
+        text(
+            "INSERT OR REPLACE INTO chunk_embeddings (rowid, model, vector) "
+            "VALUES (:rowid, :model, :vector)"
+        ),
+        [
+            {"rowid": rowid, "model": encoder, "vector": vector.astype("<f4").tobytes()}
+            for rowid, vector in zip(rowids, vectors, strict=True)
+        ],
+    )
+
+
+def of_document(session: Session, document_id: str, encoder: str) -> list[tuple[int, bytes]]:
+    """(rowid, vector bytes) of a document's searchable chunks that have the encoder's vector."""
+    rows = session.execute(
+        text(
+            """SELECT e.rowid, e.vector FROM chunk_embeddings e
+            JOIN chunks c ON c.rowid = e.rowid
+            WHERE c.document_id = :document AND c.retired = 0 AND e.model = :encoder
+            ORDER BY e.rowid"""
+        ),
+        {"document": document_id, "encoder": encoder},
+    ).all()
+    return [(int(rowid), bytes(vector)) for rowid, vector in rows]
+
+
+def delete(session: Session, rowids: Sequence[int]) -> None:
+    """Forget the vectors of retired chunks."""
+    if rowids:
+        session.execute(
+            text("DELETE FROM chunk_embeddings WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+            {"ids": json.dumps(list(rowids))},
+        )
+
+
+def pending(session: Session) -> list[tuple[str, str]]:
+    """(user_id, document_id) of indexed documents whose vector step is unfinished."""
+    rows = session.execute(
+        select(DocumentRow.user_id, DocumentRow.id).where(
+            DocumentRow.vectors == "pending",
+            DocumentRow.status == "ready",
+            DocumentRow.removed_at.is_(None),
+        )
+    )
+    return [(user_id, document_id) for user_id, document_id in rows]
