@@ -157,9 +157,21 @@ async def test_messages_sent_at_once_from_many_connections_are_all_counted(api, 
     assert (await api(f"chats/{chat['id']}"))["message_count"] == 40
 
 
-async def test_the_library_says_how_it_ranks_passages(api):
-    # The default retriever (BM25) needs nothing more, so there is nothing to tell the user.
-    assert await api("retrieval") == {"name": "bm25", "signals": ["bm25"], "notice": None}
+class TestBm25Ranking:
+    @pytest.fixture
+    def studymate_config(self):
+        return {"retriever": "bm25"}
+
+    async def test_the_library_says_how_it_ranks_passages(self, api):
+        # BM25 needs nothing more, so there is nothing to tell the user.
+        assert await api("retrieval") == {"name": "bm25", "signals": ["bm25"], "notice": None}
+
+
+async def test_the_default_ranking_is_described_too(api):
+    info = await api("retrieval")
+    assert set(info) == {"name", "signals", "notice"}
+    assert info["name"]
+    assert "bm25" in info["signals"]
 
 
 async def test_how_the_library_ranks_is_not_told_without_authentication(jp_fetch):
@@ -184,15 +196,13 @@ class TestARetrieverShortOfASignal:
 
 
 # Each section long enough (over 30 words) to be a passage of its own.
-NUMBERS_MARKDOWN = """# Numbers
-
-## Factors
+NUMBERS_MARKDOWN = """# Factors
 
 A factor of a whole number divides it without remainder: the factors of twelve are one, two,
 three, four, six and twelve. Every whole number greater than one has at least two factors,
 itself and one, and factors come in pairs whose product is the number.
 
-## Primes
+# Primes
 
 A prime number has exactly two factors, one and itself. Two, three, five and seven are the
 first primes; every whole number greater than one is a product of primes in exactly one way,

@@ -13,15 +13,13 @@ from labpage import PAGE_ERRORS, ask, assistant_messages, expect, open_panel, pa
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 # Each section long enough (over 30 words) to be a passage of its own.
-NUMBERS = """# Numbers
-
-## Factors
+NUMBERS = """# Factors
 
 A factor of a whole number divides it without remainder: the factors of twelve are one, two,
 three, four, six and twelve. Every whole number greater than one has at least two factors,
 itself and one, and factors come in pairs whose product is the number.
 
-## Primes
+# Primes
 
 A prime number has exactly two factors, one and itself. Two, three, five and seven are the
 first primes; every whole number greater than one is a product of primes in exactly one way,
@@ -66,8 +64,9 @@ def test_a_markdown_citation_is_named_by_its_section_and_opens_the_file(page: An
     shot(page, "section-citation")
     chip.click()
     viewer = page.locator(".jp-MarkdownViewer:visible")
-    expect(viewer.locator("h2", has_text="Factors")).to_be_visible()
+    expect(viewer.locator("h1", has_text="Factors")).to_be_visible()
     expect(page.locator(".lm-TabBar-tab.jp-mod-current", has_text="numbers.md")).to_have_count(1)
+    shot(page, "section-citation-opened")
 
 
 def test_the_notice_once_dismissed_stays_away(page: Any) -> None:

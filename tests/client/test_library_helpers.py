@@ -111,11 +111,9 @@ async def test_search_export_and_removal_work_the_same(kind: str, tmp_path: Path
         with pytest.raises(StudyMateError) as refused:
             await client.search("light", k=0)
         assert refused.value.code == "bad_request"
-        assert await client.retrieval_info() == {
-            "name": "bm25",
-            "signals": ["bm25"],
-            "notice": None,
-        }
+        ranking = await client.retrieval_info()
+        assert set(ranking) == {"name", "signals", "notice"}
+        assert "bm25" in ranking["signals"]
 
         await client.send(QUESTION, timeout=30)
         exported = await client.export_chat()

@@ -24,7 +24,7 @@ ROWS, COLUMNS = 40, 120
 #: CSI sequences (styles, cursor moves, erasing), OSC sequences, and the two-byte ones.
 ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Z]|.)")
 STYLE = re.compile(r"\x1b\[[0-9;]*m")
-DIM_CITATION = re.compile(r"\x1b\[[0-9;]*2[0-9;]*m\[1\] notes\.md p\.\d+")
+DIM_CITATION = re.compile(r"\x1b\[[0-9;]*2[0-9;]*m\[1\] notes\.md \u00a7 \w+")
 
 SpawnServer = Callable[[list[str], float], ServerProcess]
 
@@ -240,13 +240,13 @@ def test_chats_are_numbered_newest_first_and_open_n_opens_one(
     terminal = terminals(library_server, shell_after="stty -a")
     terminal.wait_for("/help for commands")
     terminal.type("What is an eigenvalue?")
-    terminal.wait_for("notes.md p.")
+    terminal.wait_for("notes.md \u00a7 ")
     terminal.type("/new")
     terminal.wait_for("your next message starts it")
     # Typed with a slip, corrected in place: the line sent is the corrected one.
     terminal.child.send("What is a determinnt")
     terminal.child.send("\x7f\x7f\x7fnant?\r")
-    terminal.wait_for("notes.md p.")
+    terminal.wait_for("notes.md \u00a7 ")
     terminal.type("/chats")
     listed = text_of(terminal.wait_for("2 messages"))
     listed += text_of(terminal.wait_for("/help for commands"))
@@ -255,7 +255,7 @@ def test_chats_are_numbered_newest_first_and_open_n_opens_one(
 
     terminal.type("/open 2")
     terminal.wait_for("chat: What is an eigenvalue?")
-    opened = text_of(terminal.wait_for("notes.md p."))
+    opened = text_of(terminal.wait_for("notes.md \u00a7 "))
     assert "› What is an eigenvalue?" in opened
     assert "From your course material:" in opened
     terminal.type("/open 9")
@@ -283,7 +283,7 @@ def test_plain_forces_raw_text_even_at_a_terminal(
     terminal = terminals(library_server, "--plain")
     terminal.wait_for("/help for commands")
     terminal.type("What is an eigenvalue?")
-    terminal.wait_for("notes.md p.")
+    terminal.wait_for("notes.md \u00a7 ")
     terminal.child.sendeof()
     terminal.leave()
     assert terminal.child.exitstatus == 0
