@@ -139,11 +139,10 @@ async def test_a_markdown_citation_names_the_section_its_anchor_points_at(api, j
     (jp_root_dir / "notes.md").write_text(STUDY_NOTES)
     await add(api, "notes.md")
     best = (await search(api, "what is a data frame"))[0]
-    # Factors and Lists are short, so they share a passage with Data frames: the passage is
-    # anchored at the first of them, and named by it.
-    assert (best["anchor"], best["section"]) == ("factors", "Factors")
+    # Each section is a passage of its own, however short, so its citation names it.
+    assert (best["anchor"], best["section"]) == ("data-frames", "Data frames")
     passage = await passage_of(api, best)
-    assert (passage["heading"], passage["section"]) == ("Study notes / Factors", "Factors")
+    assert (passage["heading"], passage["section"]) == ("Study notes / Data frames", "Data frames")
     assert "A data frame is a list of columns" in passage["text"]
 
     for question in ["function c combines values", "categorical data", "objects of any kind"]:
@@ -159,6 +158,6 @@ async def test_r_code_in_markdown_keeps_its_lines_in_the_passage(api, jp_root_di
     (jp_root_dir / "notes.md").write_text(STUDY_NOTES)
     await add(api, "notes.md")
     best = (await search(api, "function c combines values into a vector"))[0]
-    assert best["anchor"] == "study-notes"  # the short introduction leads the passage
+    assert best["anchor"] == "vectors"
     text = (await passage_of(api, best))["text"]
     assert "> x <- c(1, 2, 3)\n> x + 1\n[1] 2 3 4" in text

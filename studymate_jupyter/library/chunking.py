@@ -47,8 +47,7 @@ def chunk_document(
     text = document.text
     by_unit = _words(document)
     chunks: list[Chunk] = []
-    pages = [unit.page for unit in document.units]
-    for group in _groups([len(words) for words in by_unit], pages, min_words, max_units):
+    for group in _groups(document.units, [len(w) for w in by_unit], min_words, max_units):
         group_words = [word for unit in group for word in by_unit[unit]]
         for start, end in _windows(len(group_words), chunk_words, overlap_words):
             first, last = group_words[start], group_words[end - 1]
@@ -81,16 +80,24 @@ def _words(document: ParsedDocument) -> list[list[_Word]]:
     return by_unit
 
 
+def _joins(units: tuple[ParsedUnit, ...], before: int, unit: int) -> bool:
+    """Whether a unit may share a chunk with the one before it. Not across a page left out of
+    the units (a contents page: the citation would span it), and not into another section
+    where units are cited by their section (Markdown, notebooks), or it would be misnamed."""
+    if units[unit].page > units[before].page + 1:
+        return False
+    return units[unit].anchor is None or units[unit].heading == units[before].heading
+
+
 def _groups(
-    counts: list[int], pages: list[int], min_words: int, max_units: int
+    units: tuple[ParsedUnit, ...], counts: list[int], min_words: int, max_units: int
 ) -> list[tuple[int, ...]]:
-    """Consecutive unit indexes chunked together: short units join their successors, unless
-    a page lies between them (a contents page left out), which a citation would span."""
+    """Consecutive unit indexes chunked together: short units join their successors."""
     groups: list[tuple[int, ...]] = []
     current: list[int] = []
     total = 0
     for index, count in enumerate(counts):
-        if current and pages[index] > pages[current[-1]] + 1:
+        if current and not _joins(units, current[-1], index):
             groups.append(tuple(current))
             current, total = [], 0
         current.append(index)
@@ -100,7 +107,7 @@ def _groups(
             current, total = [], 0
     if current:
         # A short tail joins the group before it when that keeps the page range small.
-        follows = groups and pages[current[0]] <= pages[groups[-1][-1]] + 1
+        follows = groups and _joins(units, groups[-1][-1], current[0])
         if follows and len(groups[-1]) + len(current) <= max_units:
             groups[-1] = groups[-1] + tuple(current)
         else:

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from sqlalchemy import event, text
@@ -26,7 +26,7 @@ from .encoders import (
     WordLlamaEncoder,
     minilm_folder,
 )
-from .fusion import ChunkKey, fuse_pages
+from .fusion import ChunkKey, Ranking, fuse_pages
 from .retrieval import (
     HIT_COLUMNS,
     Bm25Retriever,
@@ -38,7 +38,7 @@ from .retrieval import (
 from .segments import Segment, Sparse, Vocabulary, bm25, dense, tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Hashable, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -201,6 +201,7 @@ class HybridRetriever(Retriever):
             segment = self._segments.get(document_id)
             if segment is not None:
                 segment.vectors.clear()  # loaded again, with the new rows, at the next search
+                segment.covered.clear()
 
         reload()
         event.listen(session, "after_commit", reload, once=True)
@@ -254,8 +255,23 @@ class HybridRetriever(Retriever):
         # Vectors always find a nearest chunk: only pages that a word of the question or a
         # close enough vector found are candidates; the other rankings order those.
         pages = {page_of(chunk) for chunk in decisive}
+
+        def covered_by(encoder: str) -> Callable[[Hashable], bool]:
+            def covers(page: Hashable) -> bool:
+                at, number = cast("tuple[int, int]", page)  # what page_of makes
+                return number in segments[at].covered.get(encoder, ())
+
+            return covers
+
         fused = fuse_pages(
-            [(1.0, [c for c in ranking if page_of(c) in pages]) for ranking in rankings.values()],
+            [
+                Ranking(
+                    1.0,
+                    [chunk for chunk in ranking if page_of(chunk) in pages],
+                    None if name == "bm25" else covered_by(name),
+                )
+                for name, ranking in rankings.items()
+            ],
             page_of,
             self.rrf_k,
         )[: 4 * k]
@@ -349,6 +365,7 @@ class HybridRetriever(Retriever):
         width = len(rows[0][1]) // 4 if rows else 0
         matrix = np.frombuffer(blob, dtype="<f4").astype(np.float32).reshape(-1, width or 1)
         held = (positions[known].astype(np.int64), matrix)
+        segment.covered[encoder] = frozenset(int(page) for page in segment.pages[held[0]])
         segment.vectors[encoder] = held
         return held
 

@@ -113,6 +113,8 @@ class Segment:
     sparse: Sparse
     # encoder name -> (positions in rowids, their vectors); filled as vectors arrive.
     vectors: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
+    # encoder name -> the pages with at least one vector of it (its ranking covers those).
+    covered: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rowids)

@@ -17,7 +17,7 @@ from studymate_jupyter.library.encoders import (
     WordLlamaEncoder,
     minilm_folder,
 )
-from studymate_jupyter.library.fusion import fuse_pages
+from studymate_jupyter.library.fusion import Ranking, fuse_pages
 from studymate_jupyter.library.segments import K1, B, Segment, Sparse, Vocabulary, bm25, tokens
 
 REFERENCE = Path(__file__).with_name("minilm_reference.json")
@@ -129,26 +129,36 @@ def test_pages_are_ranked_by_their_best_chunk_not_by_how_many_chunks_they_have()
     pages = {(0, 0): 1, (0, 1): 1, (0, 2): 1, (0, 3): 2}
     bm25_ranking = [(0, 3), (0, 0), (0, 1), (0, 2)]
     dense_ranking = [(0, 3), (0, 1), (0, 0), (0, 2)]
-    fused = fuse_pages([(1.0, bm25_ranking), (1.0, dense_ranking)], pages.__getitem__, 60)
+    fused = fuse_pages(
+        [Ranking(1.0, bm25_ranking), Ranking(1.0, dense_ranking)], pages.__getitem__, 60
+    )
     # Page 1's chunks would sum to more than page 2's one; page-max ranks page 2 first.
     assert [chunk for chunk, _ in fused] == [(0, 3), (0, 0)]
-    assert fused[0][1] == pytest.approx(2 / 61)
-    assert fused[1][1] == pytest.approx(2 / 62)
+    assert fused[0][1] == pytest.approx(1 / 61)
+    assert fused[1][1] == pytest.approx(1 / 62)
 
 
 def test_the_chunk_shown_for_a_page_is_the_one_the_rankings_rate_best_together():
     pages = {(0, 0): 1, (0, 1): 1, (0, 2): 1}
     fused = fuse_pages(
-        [(1.0, [(0, 0), (0, 1), (0, 2)]), (1.0, [(0, 2), (0, 1), (0, 0)]), (1.0, [(0, 1)])],
+        [
+            Ranking(1.0, [(0, 0), (0, 1), (0, 2)]),
+            Ranking(1.0, [(0, 2), (0, 1), (0, 0)]),
+            Ranking(1.0, [(0, 1)]),
+        ],
         pages.__getitem__,
         60,
     )
-    assert fused == [((0, 1), pytest.approx(3 / 61))]
+    # One page, first in every ranking; of its chunks, (0, 1) is second, second and first.
+    assert fused == [((0, 1), pytest.approx(1 / 61))]
 
 
-def test_a_page_only_one_signal_finds_still_ranks_after_those_all_find():
-    pages = {(0, 0): 1, (0, 1): 2, (0, 2): 3}
-    fused = fuse_pages(
-        [(1.0, [(0, 0), (0, 1)]), (1.0, [(0, 2), (0, 0)]), (1.0, [(0, 0)])], pages.__getitem__, 60
-    )
-    assert fused[0][0] == (0, 0)
+def test_a_page_without_vectors_yet_is_not_outvoted_by_pages_that_have_them():
+    # Page 2's document has no vectors yet: words put it first, vectors can only vote for 1.
+    pages = {(0, 0): 1, (1, 0): 2}
+    words = Ranking(1.0, [(1, 0), (0, 0)])
+    vectors = Ranking(1.0, [(0, 0)], covers=lambda page: page == 1)
+    fused = fuse_pages([words, vectors], pages.__getitem__, 60)
+    assert [chunk for chunk, _ in fused] == [(1, 0), (0, 0)]
+    assert fused[0][1] == pytest.approx(1 / 61)
+    assert fused[1][1] == pytest.approx((1 / 62 + 1 / 61) / 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import nbformat
 import pdfs
 import pytest
 
@@ -232,14 +233,28 @@ def test_chunks_stay_on_their_page_and_cover_every_word(tmp_path: Path) -> None:
     assert covered == set(document.text.split())
 
 
-def test_short_sections_are_merged_into_a_chunk_headed_by_the_first(tmp_path: Path) -> None:
+def test_short_sections_stay_passages_of_their_own_named_by_their_section(
+    tmp_path: Path,
+) -> None:
+    # A citation names its passage's section: a passage spanning two would misname one.
     path = tmp_path / "short.md"
     path.write_text("# One\nalpha\n\n# Two\nbeta\n\n# Three\n" + words(200) + "\n")
     chunks = chunk_document(parse_file(path, max_bytes=LIMIT), min_words=30, max_units=3)
-    assert (chunks[0].page_start, chunks[0].page_end, chunks[0].anchor) == (1, 3, "one")
-    # The anchor names section One, so the heading does; the others still rank the chunk.
-    assert chunks[0].heading == "One"
-    assert chunks[0].keywords.split(" ; ") == ["Two", "Three"]
+    starts = [(c.page_start, c.page_end, c.anchor, c.heading) for c in chunks[:2]]
+    assert starts == [(1, 1, "one", "One"), (2, 2, "two", "Two")]
+    assert {(c.anchor, c.heading) for c in chunks[2:]} == {("three", "Three")}
+
+
+def test_short_pages_and_cells_of_one_section_still_share_a_passage(tmp_path: Path) -> None:
+    path = tmp_path / "cells.ipynb"
+    cells = [
+        nbformat.v4.new_markdown_cell("# Loops"),
+        nbformat.v4.new_code_cell("for i in range(3):\n    print(i)"),
+        nbformat.v4.new_code_cell("total = sum(range(3))"),
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    chunks = chunk_document(parse_file(path, max_bytes=LIMIT), min_words=30, max_units=3)
+    assert [(c.page_start, c.page_end, c.heading) for c in chunks] == [(1, 3, "Loops")]
 
 
 # Clean passages: running heads, navigation pages, heading paths and code lines (issue 12).
