@@ -62,7 +62,7 @@ def test_the_getting_started_notebook_runs_all_cells_in_jupyterlab_and_cites_the
     outputs = notebook.locator(".jp-OutputArea-output")
     text = "\n".join(outputs.all_inner_texts())
     assert "sample-notes.md: ready" in text
-    assert re.search(r"^\[1\] sample-notes\.md p\.\d+", text, re.MULTILINE), text
+    assert re.search(r"^\[1\] sample-notes\.md § The learning rate", text, re.MULTILINE), text
     assert "learning rate" in text
     # No cell failed: no error output, no traceback on stderr.
     errors = notebook.locator(
@@ -72,7 +72,7 @@ def test_the_getting_started_notebook_runs_all_cells_in_jupyterlab_and_cites_the
     # The widget found the server that runs its kernel, and shows the answer with its chip.
     expect(widget(notebook).get_by_text("connected", exact=False).first).to_be_visible()
     expect(
-        widget(notebook).get_by_role("button", name=re.compile(r"^\[1\] sample-notes\.md p\."))
+        widget(notebook).get_by_role("button", name=re.compile(r"^\[1\] sample-notes\.md § "))
     ).to_be_visible()
     assert not PAGE_ERRORS, PAGE_ERRORS
     widget(notebook).scroll_into_view_if_needed()

@@ -39,7 +39,7 @@ def test_the_getting_started_notebook_runs_and_keeps_the_cited_answer(
         out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
     )
     assert "sample-notes.md: ready" in outputs
-    assert "[1] sample-notes.md p." in outputs
+    assert "[1] sample-notes.md § The learning rate" in outputs
     assert "learning rate" in outputs
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
 
