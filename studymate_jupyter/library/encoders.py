@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,7 +33,6 @@ MINILM_FILES = ("model.safetensors", "tokenizer.json")
 MINILM_MAX_TOKENS = 256
 MINILM_WIDTH = 384
 WORDLLAMA_WIDTH = 256
-_FEW = 4
 # How to get the weights back where a build went without them (README says the same).
 MINILM_HOW_TO_ADD = (
     "reinstall StudyMate from a wheel or with `pip install -e .` (the build fetches the "
@@ -107,9 +105,7 @@ class MiniLmEncoder:
     def encode(self, texts: Sequence[str]) -> Matrix:
         if not texts:
             return np.zeros((0, MINILM_WIDTH), dtype=np.float32)
-        # A question or two: BLAS threads cost more than they save (about 2x slower here).
-        threads = 1 if len(texts) <= _FEW else None
-        with self._lock, threadpool_limits(threads, user_api="blas"):
+        with self._lock:
             if not self._weights:
                 self._load()
             ids = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]

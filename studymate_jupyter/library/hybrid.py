@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from sqlalchemy import event, text
+from threadpoolctl import threadpool_limits
 from traitlets import Enum, Float, Int, List, Unicode
 
 from ..store import vectors as vector_rows
@@ -35,7 +36,7 @@ from .retrieval import (
     keep_distinct,
     scope_sql,
 )
-from .segments import Segment, Sparse, Vocabulary, bm25, dense, tokens
+from .segments import Segment, Sparse, Vocabulary, bm25, dense, dense_among, tokens
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Sequence
@@ -108,6 +109,13 @@ class HybridRetriever(Retriever):
         MiniLM cosine similarity is at least this: under it, the library has nothing on the
         question, and the assistant says so.""",
     )
+    blas_threads = Int(
+        1,
+        config=True,
+        help="""Threads numpy's BLAS may use in this server (0: as many as it likes). One
+        leaves the other cores to the server while vectors are computed, and was faster on
+        shared machines: a question's encoding about 2x, a busy machine's batches more.""",
+    )
     wordllama_floor = Float(
         0.5,
         config=True,
@@ -117,6 +125,8 @@ class HybridRetriever(Retriever):
     def __init__(self, *, encoders: Sequence[Encoder] | None = None, **kwargs: Any) -> None:
         """`encoders` replaces the ones `signals` names (bench/eval caches vectors so)."""
         super().__init__(**kwargs)  # parent=: the contract every retriever is built by
+        if self.blas_threads:
+            threadpool_limits(self.blas_threads, user_api="blas")  # for the whole process
         self.words = Bm25Retriever()  # chunks_fts stays the source of truth for the words
         self.vocabulary = Vocabulary()
         self._segments: dict[str, Segment] = {}
@@ -238,16 +248,20 @@ class HybridRetriever(Retriever):
         if "bm25" in self.signals:
             terms = self.vocabulary.known(dict.fromkeys(tokens(question)))
             rankings["bm25"] = [(s, p) for s, p, _ in bm25(segments, terms, depth)]
-        floors = {"minilm": self.minilm_floor, "wordllama": self.wordllama_floor}
         decisive: set[ChunkKey] = set(rankings.get("bm25", ()))
-        if question.strip():
-            for encoder in self._encoders_with_vectors(session, segments):
-                query = encoder.encode([question])[0]
+        with_vectors = self._encoders_with_vectors(session, segments) if question.strip() else []
+        alone = len(with_vectors) == 1 or "minilm" not in {e.name for e in with_vectors}
+        floors = {"minilm": self.minilm_floor, "wordllama": self.wordllama_floor}
+        for encoder in sorted(with_vectors, key=lambda e: e.name != "minilm"):
+            query = encoder.encode([question])[0]
+            if encoder.name == "minilm" or alone:
+                # It finds candidates of its own, from every vector: those close enough count.
                 found = dense(segments, encoder.name, query, depth)
-                rankings[encoder.name] = [(s, p) for s, p, _ in found]
-                if encoder.name == "minilm" or "minilm" not in self._encoder_names():
-                    floor = floors[encoder.name]
-                    decisive.update((s, p) for s, p, score in found if score >= floor)
+                decisive.update((s, p) for s, p, score in found if score >= floors[encoder.name])
+            else:
+                # wordllama beside MiniLM only orders the candidates the others found.
+                found = dense_among(segments, encoder.name, query, decisive)
+            rankings[encoder.name] = [(s, p) for s, p, _ in found]
 
         def page_of(chunk: ChunkKey) -> tuple[int, int]:
             return chunk[0], int(segments[chunk[0]].pages[chunk[1]])
@@ -293,6 +307,20 @@ class HybridRetriever(Retriever):
         ]
         return keep_distinct(hits, k)
 
+    def warm(self, session: Session) -> None:
+        """Every library's segments and vectors (at 100,000 chunks, seconds of tokenizing)."""
+        documents = session.execute(
+            text("SELECT id, path FROM documents WHERE removed_at IS NULL")
+        ).all()
+        for document_id, path in documents:
+            with self._lock:
+                segment = self._segments.get(document_id)
+            if segment is None:
+                segment = self._load(session, document_id, path)
+            for encoder in self._encoders:
+                if encoder.name not in segment.vectors:
+                    self._load_vectors(session, segment, encoder.name)
+
     def _library(self, session: Session, user_id: str, scope: Scope | None) -> list[Segment]:
         """The user's documents in scope, as segments (built from the database if need be)."""
         params: dict[str, object] = {"user": user_id}
@@ -336,9 +364,6 @@ class HybridRetriever(Retriever):
             # A write since this read began dropped what it changed; keep ours only if none did.
             self._segments.setdefault(document_id, segment)
         return segment
-
-    def _encoder_names(self) -> set[str]:
-        return {encoder.name for encoder in self._encoders}
 
     def _encoders_with_vectors(self, session: Session, segments: list[Segment]) -> list[Encoder]:
         """The encoders with at least one vector in these segments (loading them as needed)."""

@@ -51,6 +51,10 @@ class Retriever(Part):
     def vectors_added(self, session: Session, document_id: str) -> None:
         """More of a document's vectors were stored, inside the (short) write that stored them."""
 
+    def warm(self, session: Session) -> None:
+        """At start, on a database thread: build what searches need in memory (after a
+        restart), so the first question does not wait for it."""
+
     def prepare(self, chunks: list[Chunk]) -> object:
         """Slow work for `index` (embedding, say), done on a worker thread before the write.
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,7 +51,8 @@ class Vocabulary:
 
     def ids(self, terms: Iterable[str]) -> list[int]:
         with self._lock:
-            return [self._ids.setdefault(term, len(self._ids)) for term in terms]
+            ids = self._ids
+            return [ids[term] if term in ids else ids.setdefault(term, len(ids)) for term in terms]
 
     def known(self, terms: Iterable[str]) -> list[int]:
         """Ids of the terms any segment has (others match nothing)."""
@@ -71,24 +72,21 @@ class Sparse:
 
     @classmethod
     def build(cls, vocabulary: Vocabulary, texts: Sequence[str]) -> Sparse:
-        pairs: Counter[tuple[int, int]] = Counter()
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        for row, text in enumerate(texts):
-            words = tokens(text)
-            lengths[row] = len(words)
-            for term_id, count in Counter(vocabulary.ids(words)).items():
-                pairs[(term_id, row)] = count
-        if not pairs:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, np.zeros(1, dtype=np.int64), empty.astype(np.int32),
-                       empty.astype(np.float32), lengths)  # fmt: skip
-        keys = np.array(list(pairs), dtype=np.int64)
-        counts = np.fromiter(pairs.values(), dtype=np.float32, count=len(pairs))
-        order = np.lexsort((keys[:, 1], keys[:, 0]))
-        keys, counts = keys[order], counts[order]
-        term_ids, starts = np.unique(keys[:, 0], return_index=True)
-        offsets = np.append(starts, len(keys)).astype(np.int64)
-        return cls(term_ids, offsets, keys[:, 1].astype(np.int32), counts, lengths)
+        ids = [vocabulary.ids(tokens(text)) for text in texts]
+        lengths = np.array([len(words) for words in ids], dtype=np.int64)
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        # One key per (term, chunk), sorted by term then chunk; its count is the frequency.
+        keys, counts = np.unique(flat * max(len(texts), 1) + rows, return_counts=True)
+        terms, chunks = np.divmod(keys, max(len(texts), 1))
+        term_ids, starts = np.unique(terms, return_index=True)
+        return cls(
+            term_ids,
+            np.append(starts, len(keys)).astype(np.int64),
+            chunks.astype(np.int32),
+            counts.astype(np.float32),
+            lengths.astype(np.float32),
+        )
 
     def postings(self, term_id: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
         at = int(np.searchsorted(self.term_ids, term_id))
@@ -162,6 +160,33 @@ def dense(
         best.extend((index, int(positions[i]), float(scores[i])) for i in top(scores, depth))
     best.sort(key=lambda hit: -hit[2])
     return best[:depth]
+
+
+def dense_among(
+    segments: Sequence[Segment],
+    encoder: str,
+    query: NDArray[np.float32],
+    chunks: Iterable[tuple[int, int]],
+) -> list[tuple[int, int, float]]:
+    """(segment index, chunk position, cosine) of those chunks that have vectors, best first:
+    a ranking of candidates found otherwise, without scanning every vector."""
+    by_segment: dict[int, list[int]] = {}
+    for index, position in chunks:
+        by_segment.setdefault(index, []).append(position)
+    found: list[tuple[int, int, float]] = []
+    for index, positions in by_segment.items():
+        held = segments[index].vectors.get(encoder)
+        if held is None or not len(held[0]):
+            continue
+        vector_positions, matrix = held
+        rows = np.searchsorted(vector_positions, positions)
+        rows = np.minimum(rows, len(vector_positions) - 1)
+        present = vector_positions[rows] == np.array(positions)
+        scores = matrix[rows[present]] @ query
+        kept = np.array(positions)[present]
+        found.extend((index, int(p), float(score)) for p, score in zip(kept, scores, strict=True))
+    found.sort(key=lambda hit: -hit[2])
+    return found
 
 
 def top(scores: NDArray[Any], n: int) -> NDArray[np.int64]:

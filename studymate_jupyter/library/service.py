@@ -95,6 +95,7 @@ class LibraryService:
         self.idle = asyncio.Event()
         self.idle.set()
         self.vectors = VectorStep(db, retriever, self._announce)
+        self._warming: asyncio.Task[None] | None = None
 
     # ---- paths -------------------------------------------------------------------------------
 
@@ -207,6 +208,14 @@ class LibraryService:
         for user_id, document_id, path, sha256 in self.db.read_sync(library_rows.pending_documents):
             self._enqueue(IngestJob(user_id, document_id, self.root / path, sha256))
         self.vectors.resume()
+        # Search's in-memory indexes, built before the first question asks for them.
+        self._warming = asyncio.get_running_loop().create_task(self._warm())
+
+    async def _warm(self) -> None:
+        try:
+            await self.db.read(self.retriever.warm)
+        except Exception as exc:  # search builds what it needs itself, only later
+            log.error("preparing search at start failed: %s", type(exc).__name__)
 
     def _enqueue(self, job: IngestJob) -> None:
         if self._jobs is None:
@@ -283,6 +292,8 @@ class LibraryService:
         self.notifier.to_user(user_id, library_updated_frame(document))
 
     async def shutdown(self) -> None:
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
         await self.vectors.shutdown()
         if self._worker is not None:
             self._worker.cancel()
