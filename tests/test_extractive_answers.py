@@ -256,6 +256,23 @@ def test_sentences_sharing_the_rarer_question_terms_are_chosen():
     assert [prose for prose, _ in items_of(text)] == [sentences[0], sentences[3]]
 
 
+def test_the_best_passage_is_quoted_even_when_a_lower_one_has_a_rarer_question_word():
+    # R-intro: "How do I create a vector in R?" is answered on the page about c(), which
+    # never says "create"; lower pages do, and match more of the question's words.
+    best = hit("To set up a vector named x, use the function c() on the numbers.", rank=0)
+    lower = [
+        "In R you can create a vector of logical values with logical().",
+        "R functions often create a vector of the same length as their input.",
+        "The rep() function in R can create a vector by repeating values.",
+        "To create a vector of characters, R offers character().",
+        "R will create a vector of zeros when numeric() is given a length.",
+    ]
+    others = [hit(text, rank=rank) for rank, text in enumerate(lower, start=1)]
+    answer, citations = compose("How do I create a vector in R?", [best, *others])
+    assert citations[0]["page_start"] == 1
+    assert "To set up a vector named x" in answer
+
+
 def test_an_answer_has_at_most_five_sentences_and_at_least_two():
     many = hit(
         "A vector holds numbers of one type. A vector of strings holds text values. A logical "

@@ -152,6 +152,14 @@ def select(question: str, found: list[Candidate]) -> list[Candidate]:
     )
     enough = RELATIVE_CUTOFF * max(matches.values())
     chosen = [c for c in ranked if matches[id(c)] >= enough][:MAX_SENTENCES]
+    # The retriever ranks passages by meaning as well as words; a rare question word found
+    # in lower passages must not crowd out its first: a sentence of that one is always quoted.
+    best_rank = 0
+    leads = [c for c in ranked if c.rank == best_rank]
+    forced = bool(leads) and all(c.rank != best_rank for c in chosen)
+    if forced:
+        lead = leads[0]
+        chosen = [lead, *chosen[: MAX_SENTENCES - 1]]
     chosen += [c for c in ranked if c not in chosen][: MIN_SENTENCES - len(chosen)]
     if len(chosen) < MIN_SENTENCES:
         # One sentence matches: the one after it (or before) in its section gives context; a
@@ -167,6 +175,8 @@ def select(question: str, found: list[Candidate]) -> list[Candidate]:
     group_score: dict[int, float] = {}
     for c in chosen:
         group_score[c.rank] = max(group_score.get(c.rank, 0.0), scores.get(id(c), 0.0))
+    if forced:
+        group_score[best_rank] = math.inf  # it answers by meaning: it leads
     return sorted(chosen, key=lambda c: (-group_score[c.rank], c.rank, c.position))
 
 
