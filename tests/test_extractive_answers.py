@@ -273,6 +273,51 @@ def test_the_best_passage_is_quoted_even_when_a_lower_one_has_a_rarer_question_w
     assert "To set up a vector named x" in answer
 
 
+def test_a_sentence_that_leads_into_its_code_without_a_colon_is_kept_with_it():
+    # R-intro p.14 writes "use the R command" and the command on the next line.
+    text = (
+        "To set up a vector named x, say, consisting of five numbers, use the R command\n"
+        "> x <- c(10.4, 5.6, 3.1, 6.4, 21.7)\n"
+        "This is an assignment statement using the function c()."
+    )
+    answer, _ = compose("How do I set up a vector?", [hit(text)])
+    assert "use the R command\n  ```" in answer
+    assert "> x <- c(10.4, 5.6, 3.1, 6.4, 21.7)" in answer
+
+
+def test_many_matching_passages_still_give_at_most_five_sentences():
+    # Three passages that answer well, and many weaker ones: the padding to two sentences
+    # must not add the weaker ones when five are already chosen.
+    strong = [
+        hit(text, rank=n)
+        for n, text in enumerate(
+            [
+                "A factor stores categorical data as integer codes with levels.",
+                "The levels of a factor are the distinct categories of the data.",
+                "Calling factor() on a character vector gives categorical data its levels.",
+                "An ordered factor keeps its categorical levels in a given order.",
+                "Tables count how often each level of categorical data occurs.",
+            ]
+        )
+    ]
+    weak = [
+        hit(text, rank=5 + n)
+        for n, text in enumerate(
+            [
+                "Data frames hold columns of data.",
+                "Lists store objects of any kind.",
+                "Arrays store numbers in several dimensions.",
+                "Matrices store numbers in rows and columns.",
+                "Vectors store values of one mode.",
+                "Strings store text data.",
+            ]
+        )
+    ]
+    answer, citations = compose("How does R store categorical data in a factor?", strong + weak)
+    assert 2 <= len(items_of(answer)) <= 5
+    assert len(citations) <= 5
+
+
 def test_an_answer_has_at_most_five_sentences_and_at_least_two():
     many = hit(
         "A vector holds numbers of one type. A vector of strings holds text values. A logical "

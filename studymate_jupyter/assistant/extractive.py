@@ -160,7 +160,7 @@ def select(question: str, found: list[Candidate]) -> list[Candidate]:
     if forced:
         lead = leads[0]
         chosen = [lead, *chosen[: MAX_SENTENCES - 1]]
-    chosen += [c for c in ranked if c not in chosen][: MIN_SENTENCES - len(chosen)]
+    chosen += [c for c in ranked if c not in chosen][: max(0, MIN_SENTENCES - len(chosen))]
     if len(chosen) < MIN_SENTENCES:
         # One sentence matches: the one after it (or before) in its section gives context; a
         # sentence from another section would not, so then the answer is that one sentence.

@@ -334,8 +334,9 @@ def _clean(sentence: Sentence, titles: list[str]) -> Sentence | None:
             rest = text[len(title) :].lstrip()
             if text.startswith(title) and rest and rest[0].isupper() and rest != text:
                 text, stripped = rest, True
-    # Whole: its end is in the passage (a colon only where the code it introduces follows).
-    if not (_TERMINAL.search(text) or (sentence.code and text.endswith(":"))):
+    # Whole: its end is in the passage, or it leads into the code it introduces (manuals
+    # write "use the R command" with the command on the next line, and no colon).
+    if not (_TERMINAL.search(text) or sentence.code):
         return None
     if len(text) > MAX_SENTENCE:
         text = text[:MAX_SENTENCE].rsplit(" ", 1)[0] + " …"
