@@ -142,6 +142,7 @@ class HybridRetriever(Retriever):
         self.vocabulary = Vocabulary()
         self._segments: dict[str, Segment] = {}
         self._lock = threading.Lock()
+        self._vector_lock = threading.Lock()
         self._minilm_folder = minilm_folder(self.minilm_path)
         # They load their weights at their first use, not when the server starts.
         self._encoders: list[Encoder] = []
@@ -221,8 +222,9 @@ class HybridRetriever(Retriever):
         def reload(*_: object) -> None:
             segment = self._segments.get(document_id)
             if segment is not None:
-                segment.vectors.clear()  # loaded again, with the new rows, at the next search
-                segment.covered.clear()
+                # The new rows are appended at the next search: reading all of a big
+                # document's vectors again after every batch cost more than the search.
+                segment.stale.update(segment.vectors)
 
         reload()
         event.listen(session, "after_commit", reload, once=True)
@@ -395,7 +397,7 @@ class HybridRetriever(Retriever):
             any_vectors = False
             for segment in segments:
                 held = segment.vectors.get(encoder.name)
-                if held is None:
+                if held is None or encoder.name in segment.stale:
                     held = self._load_vectors(session, segment, encoder.name)
                 any_vectors = any_vectors or bool(len(held[0]))
             if any_vectors:
@@ -403,19 +405,35 @@ class HybridRetriever(Retriever):
         return found
 
     def _load_vectors(self, session: Session, segment: Segment, encoder: str) -> Any:
-        rows = vector_rows.of_document(session, segment.document_id, encoder)
+        """The segment's vectors of an encoder: all of them, or those stored since the last
+        load appended (the vector step stores a document's chunks in rowid order)."""
+        with self._vector_lock:
+            segment.stale.discard(encoder)
+            held = self._read_vectors(session, segment, encoder, segment.vectors.get(encoder))
+            stored, _ = vector_rows.counts(session, segment.document_id, encoder)
+            if len(held[0]) != stored:  # rows came out of rowid order: read them all
+                held = self._read_vectors(session, segment, encoder, None)
+            segment.covered[encoder] = frozenset(int(page) for page in segment.pages[held[0]])
+            segment.vectors[encoder] = held
+            return held
+
+    def _read_vectors(
+        self, session: Session, segment: Segment, encoder: str, before: Any
+    ) -> tuple[Any, Any]:
+        after = int(segment.rowids[before[0][-1]]) if before is not None and len(before[0]) else 0
+        rows = vector_rows.of_document(session, segment.document_id, encoder, after=after)
         rowids = np.array([rowid for rowid, _ in rows], dtype=np.int64)
         positions = np.searchsorted(segment.rowids, rowids)
         known = (positions < len(segment.rowids)) & (
             segment.rowids[np.minimum(positions, len(segment.rowids) - 1)] == rowids
         )
         blob = b"".join(vector for (_, vector), keep in zip(rows, known, strict=True) if keep)
-        width = len(rows[0][1]) // 4 if rows else 0
-        matrix = np.frombuffer(blob, dtype="<f4").astype(np.float32).reshape(-1, width or 1)
-        held = (positions[known].astype(np.int64), matrix)
-        segment.covered[encoder] = frozenset(int(page) for page in segment.pages[held[0]])
-        segment.vectors[encoder] = held
-        return held
+        width = len(rows[0][1]) // 4 if rows else (before[1].shape[1] if before else 1)
+        matrix = np.frombuffer(blob, dtype="<f4").astype(np.float32).reshape(-1, width)
+        found = positions[known].astype(np.int64)
+        if before is None or not len(before[0]):
+            return found, matrix
+        return np.concatenate([before[0], found]), np.vstack([before[1], matrix])
 
 
 def _json(rowids: Sequence[int]) -> str:

@@ -113,6 +113,8 @@ class Segment:
     vectors: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = field(default_factory=dict)
     # encoder name -> the pages with at least one vector of it (its ranking covers those).
     covered: dict[str, frozenset[int]] = field(default_factory=dict)
+    # Encoders with vectors stored since `vectors` was loaded (appended at the next search).
+    stale: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.rowids)

@@ -62,16 +62,20 @@ def put(session: Session, encoder: str, rowids: Sequence[int], vectors: Any) -> 
     )
 
 
-def of_document(session: Session, document_id: str, encoder: str) -> list[tuple[int, bytes]]:
-    """(rowid, vector bytes) of a document's searchable chunks that have the encoder's vector."""
+def of_document(
+    session: Session, document_id: str, encoder: str, *, after: int = 0
+) -> list[tuple[int, bytes]]:
+    """(rowid, vector bytes) of a document's searchable chunks that have the encoder's vector,
+    in rowid order, from rowid `after` on (exclusive)."""
     rows = session.execute(
         text(
             """SELECT e.rowid, e.vector FROM chunk_embeddings e
             JOIN chunks c ON c.rowid = e.rowid
             WHERE c.document_id = :document AND c.retired = 0 AND e.model = :encoder
+              AND e.rowid > :after
             ORDER BY e.rowid"""
         ),
-        {"document": document_id, "encoder": encoder},
+        {"document": document_id, "encoder": encoder, "after": after},
     ).all()
     return [(int(rowid), bytes(vector)) for rowid, vector in rows]
 

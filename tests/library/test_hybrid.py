@@ -162,3 +162,55 @@ def test_a_page_without_vectors_yet_is_not_outvoted_by_pages_that_have_them():
     assert [chunk for chunk, _ in fused] == [(1, 0), (0, 0)]
     assert fused[0][1] == pytest.approx(1 / 61)
     assert fused[1][1] == pytest.approx((1 / 62 + 1 / 61) / 2)
+
+
+class _Constant:
+    """An encoder whose vector for a text is fixed by the text's first word (its topic)."""
+
+    name = "minilm"
+    cost = 1.0
+    topics = ("alpha", "beta", "gamma", "delta")
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        rows = np.zeros((len(texts), 4), dtype=np.float32)
+        for row, text in enumerate(texts):
+            rows[row, self.topics.index(text.split()[0].lower())] = 1.0
+        return rows
+
+
+def test_vectors_stored_batch_by_batch_join_the_search_as_they_arrive(tmp_path):
+    from stored import USER, add
+
+    from studymate_jupyter.library.hybrid import HybridRetriever
+    from studymate_jupyter.store import vectors as vector_rows
+    from studymate_jupyter.store.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'v.db'}")
+    retriever = HybridRetriever(encoders=[_Constant()], signals=["minilm"], minilm_floor=0.5)
+    topics = ["alpha", "beta", "gamma", "delta"]
+    document = add(db, retriever, "t.txt", [f"{t} passage {n}" for n, t in enumerate(topics)])
+
+    rows = db.read_sync(lambda s: vector_rows.missing(s, document, "minilm", 99))
+    text_of = {rowid: body for rowid, _, body in rows}
+
+    def store(rowids: list[int]) -> None:
+        def write(session):  # type: ignore[no-untyped-def]
+            vectors = _Constant().encode([text_of[rowid] for rowid in rowids])
+            vector_rows.put(session, "minilm", rowids, vectors)
+            retriever.vectors_added(session, document)
+
+        db.write_sync(write)
+
+    def pages(question: str) -> list[int]:
+        hits = db.read_sync(lambda s: retriever.search(s, USER, question, 4, None))
+        return [hit.page_start for hit in hits]
+
+    all_rowids = list(text_of)
+    store(all_rowids[:2])
+    assert pages("alpha") == [1]
+    assert pages("delta") == []  # its vector is not there yet
+    store(all_rowids[3:])  # appended at the next search
+    assert pages("delta") == [4]
+    store(all_rowids[2:3])  # out of rowid order: the whole document is read again
+    assert pages("gamma") == [3]
+    db.close()
