@@ -24,6 +24,20 @@ An integral accumulates area under a curve. The fundamental theorem of calculus 
 integration and differentiation undo each other, which is why antiderivatives compute areas.
 """
 
+# Two sections, each long enough to be a passage of its own, cited by section.
+NUMBERS_MARKDOWN = """# Factors
+
+A factor of a whole number divides it without remainder: the factors of twelve are one, two,
+three, four, six and twelve. Every whole number greater than one has at least two factors,
+itself and one, and factors come in pairs whose product is the number.
+
+# Primes
+
+A prime number has exactly two factors, one and itself. Two, three, five and seven are the
+first primes; every whole number greater than one is a product of primes in exactly one way,
+which is the fundamental theorem of arithmetic.
+"""
+
 
 async def wait_ready(api, document_id: str, timeout: float = 60) -> dict:
     deadline = asyncio.get_running_loop().time() + timeout

@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 from custom_parts import MISSING_SIGNAL_NOTICE
-from library_calls import add
+from library_calls import NUMBERS_MARKDOWN, add
 from tornado.httpclient import HTTPClientError
 
 from studymate_jupyter.assistant.extractive import EMPTY_LIBRARY
@@ -193,21 +193,6 @@ class TestARetrieverShortOfASignal:
             "signals": ["bm25"],
             "notice": MISSING_SIGNAL_NOTICE,
         }
-
-
-# Each section long enough (over 30 words) to be a passage of its own.
-NUMBERS_MARKDOWN = """# Factors
-
-A factor of a whole number divides it without remainder: the factors of twelve are one, two,
-three, four, six and twelve. Every whole number greater than one has at least two factors,
-itself and one, and factors come in pairs whose product is the number.
-
-# Primes
-
-A prime number has exactly two factors, one and itself. Two, three, five and seven are the
-first primes; every whole number greater than one is a product of primes in exactly one way,
-which is the fundamental theorem of arithmetic.
-"""
 
 
 async def test_an_exported_chat_names_a_markdown_citation_by_its_section(

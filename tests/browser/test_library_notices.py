@@ -9,22 +9,9 @@ from typing import Any
 import pytest
 from custom_parts import MISSING_SIGNAL_NOTICE
 from labpage import PAGE_ERRORS, ask, assistant_messages, expect, open_panel, panel, shot
+from library_calls import NUMBERS_MARKDOWN
 
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-# Each section long enough (over 30 words) to be a passage of its own.
-NUMBERS = """# Factors
-
-A factor of a whole number divides it without remainder: the factors of twelve are one, two,
-three, four, six and twelve. Every whole number greater than one has at least two factors,
-itself and one, and factors come in pairs whose product is the number.
-
-# Primes
-
-A prime number has exactly two factors, one and itself. Two, three, five and seven are the
-first primes; every whole number greater than one is a product of primes in exactly one way,
-which is the fundamental theorem of arithmetic.
-"""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +21,7 @@ def lab_extra_args() -> list[str]:
 
 
 def test_the_library_tab_tells_once_what_ranking_lacks(page: Any, lab: ServerProcess) -> None:
-    (lab.root_dir / "numbers.md").write_text(NUMBERS)
+    (lab.root_dir / "numbers.md").write_text(NUMBERS_MARKDOWN)
     lab.call("POST", "studymate/api/documents", {"path": "numbers.md"})
     open_panel(page)
     panel(page).get_by_role("tab", name="Library").click()
