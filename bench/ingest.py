@@ -35,7 +35,7 @@ from studymate_jupyter.library.encoders import (
     WordLlamaEncoder,
     minilm_folder,
 )
-from studymate_jupyter.library.hybrid import passage_text
+from studymate_jupyter.library.encoders import passage_text
 from studymate_jupyter.library.parsers import parse_file
 from studymate_jupyter.library.vectors import BATCH
 

@@ -310,7 +310,7 @@ class CachedEncoder:
 
 def compute_vectors(db: Database, retriever: Retriever, batch: int = 256) -> None:
     """Every document's vectors, as the server's background vector step stores them."""
-    from studymate_jupyter.library.hybrid import passage_text
+    from studymate_jupyter.library.encoders import passage_text
     from studymate_jupyter.store import vectors as vector_rows
 
     documents = db.read_sync(

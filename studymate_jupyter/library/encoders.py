@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ..passages import HEADING_SEPARATOR
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -39,6 +41,18 @@ MINILM_HOW_TO_ADD = (
     "model), or point c.HybridRetriever.minilm_path at a folder holding all-MiniLM-L6-v2's "
     "model.safetensors and tokenizer.json"
 )
+
+
+# Chunks are encoded with their innermost section titles: a title often names the topic
+# that the running text only describes. Two, so the text itself is not crowded out.
+HEADING_PARTS = 2
+
+
+def passage_text(heading: str, body: str) -> str:
+    """What an encoder reads for a chunk: its innermost headings, then its text."""
+    titles = [part.strip() for part in heading.split(HEADING_SEPARATOR) if part.strip()]
+    shown = HEADING_SEPARATOR.join(titles[-HEADING_PARTS:])
+    return f"{shown}\n{body}" if shown else body
 
 
 class Encoder(Protocol):

@@ -48,17 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("studymate.library")
 
-# Chunks are embedded with their innermost section titles: a title often names the topic
-# that the running text only describes. Two, so the text itself is not crowded out.
-HEADING_PARTS = 2
 SIGNALS = ("bm25", "minilm", "wordllama")
-
-
-def passage_text(heading: str, body: str) -> str:
-    """What an encoder reads for a chunk: its innermost headings, then its text."""
-    titles = [part.strip() for part in heading.split(" / ") if part.strip()]
-    shown = " / ".join(titles[-HEADING_PARTS:])
-    return f"{shown}\n{body}" if shown else body
 
 
 def sparse_text(heading: str, body: str, keywords: str) -> str:

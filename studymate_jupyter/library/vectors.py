@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..store import library as library_rows
 from ..store import vectors as vector_rows
-from .hybrid import passage_text
+from .encoders import passage_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
