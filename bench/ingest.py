@@ -34,8 +34,8 @@ from studymate_jupyter.library.encoders import (
     MiniLmEncoder,
     WordLlamaEncoder,
     minilm_folder,
+    passage_text,
 )
-from studymate_jupyter.library.encoders import passage_text
 from studymate_jupyter.library.parsers import parse_file
 from studymate_jupyter.library.vectors import BATCH
 
