@@ -175,6 +175,83 @@ class MiniLmEncoder:
         )
 
 
+class TorchMiniLmEncoder(MiniLmEncoder):
+    """The same model, weights and vectors, on torch where it is installed (optional: about
+    1.5x faster on one core than numpy, measured beside it; see README)."""
+
+    def _load(self) -> None:
+        super()._load()
+        self._torch: Any = importlib.import_module("torch")
+        threads = threadpool_info_threads()
+        if threads:
+            self._torch.set_num_threads(threads)
+        self._tensors = {
+            key: self._torch.from_numpy(np.ascontiguousarray(value))
+            for key, value in self._weights.items()
+        }
+
+    def _forward(self, ids: list[list[int]]) -> Matrix:
+        torch, w = self._torch, self._tensors
+        functional = torch.nn.functional
+        length = max(len(row) for row in ids)
+        tokens = torch.zeros((len(ids), length), dtype=torch.int64)
+        mask = torch.zeros((len(ids), length), dtype=torch.float32)
+        for i, row in enumerate(ids):
+            tokens[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1.0
+
+        def norm(x: Any, name: str) -> Any:
+            weight, bias = w[f"{name}.weight"], w[f"{name}.bias"]
+            return functional.layer_norm(x, weight.shape, weight, bias, eps=1e-12)
+
+        def linear(x: Any, name: str) -> Any:
+            return x @ w[f"{name}.weight"] + w[f"{name}.bias"]  # weights are (in, out)
+
+        with torch.inference_mode():
+            x = (
+                w["embeddings.word_embeddings.weight"][tokens]
+                + w["embeddings.position_embeddings.weight"][:length]
+                + w["embeddings.token_type_embeddings.weight"][0]
+            )
+            x = norm(x, "embeddings.LayerNorm")
+            blocked = ((1.0 - mask) * -1e9)[:, None, None, :]
+            batch, _, width = x.shape
+            head = width // self._heads
+            for layer in range(self._layers):
+                prefix = f"encoder.layer.{layer}."
+
+                def heads(name: str, x: Any = x, prefix: str = prefix) -> Any:
+                    projected = linear(x, f"{prefix}attention.self.{name}")
+                    return projected.view(batch, length, self._heads, head).transpose(1, 2)
+
+                query, key, value = heads("query"), heads("key"), heads("value")
+                scores = query @ key.transpose(-1, -2) / float(np.sqrt(head)) + blocked
+                context = (torch.softmax(scores, dim=-1) @ value).transpose(1, 2)
+                context = context.reshape(batch, length, width)
+                attended = linear(context, f"{prefix}attention.output.dense")
+                x = norm(x + attended, f"{prefix}attention.output.LayerNorm")
+                hidden = functional.gelu(linear(x, f"{prefix}intermediate.dense"))
+                x = norm(x + linear(hidden, f"{prefix}output.dense"), f"{prefix}output.LayerNorm")
+            pooled = (x * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+        result: Matrix = pooled.numpy().astype(np.float32)
+        return result
+
+
+def threadpool_info_threads() -> int:
+    """The BLAS thread limit in force (set by HybridRetriever.blas_threads), 0 if none."""
+    from threadpoolctl import threadpool_info
+
+    limits = [int(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return min(limits) if limits else 0
+
+
+def minilm_encoder(folder: Path) -> MiniLmEncoder:
+    """MiniLM on torch where torch is installed, else in numpy: the same vectors either way."""
+    if importlib.util.find_spec("torch") is not None:
+        return TorchMiniLmEncoder(folder)
+    return MiniLmEncoder(folder)
+
+
 def _is_dense(key: str) -> bool:
     return key.endswith(("dense.weight", "query.weight", "key.weight", "value.weight"))
 

@@ -23,8 +23,8 @@ from ..store import vectors as vector_rows
 from .encoders import (
     MINILM_HOW_TO_ADD,
     Encoder,
-    MiniLmEncoder,
     WordLlamaEncoder,
+    minilm_encoder,
     minilm_folder,
 )
 from .fusion import ChunkKey, Ranking, fuse_pages
@@ -139,7 +139,7 @@ class HybridRetriever(Retriever):
         if "wordllama" in self.signals:
             self._encoders.append(WordLlamaEncoder())
         if "minilm" in self.signals and self._minilm_folder is not None:
-            self._encoders.append(MiniLmEncoder(self._minilm_folder))
+            self._encoders.append(minilm_encoder(self._minilm_folder))
         elif "minilm" in self.signals:
             log.warning("all-MiniLM-L6-v2 is missing, so search ranks with BM25 and wordllama "
                         "only. To add it, %s.", MINILM_HOW_TO_ADD)  # fmt: skip
