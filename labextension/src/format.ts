@@ -86,18 +86,41 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** What a document's units are called: a PDF's pages, a note's sections, a notebook's cells. */
+const UNIT_NOUN: Record<string, string> = {
+  pdf: 'page',
+  markdown: 'section',
+  notebook: 'cell',
+  text: 'part'
+};
+
 /** A library document's status line: `indexing 40%`, `ready · 3 pages · 12 passages`, … */
 export function documentStatusLine(doc: Document, progress?: number): string {
   switch (doc.status) {
     case 'indexing':
       return progress === undefined ? 'indexing\u2026' : `indexing ${Math.round(progress * 100)}%`;
-    case 'ready':
-      return `ready \u00b7 ${count(doc.pages, 'page')} \u00b7 ${count(doc.chunks, 'passage')}`;
+    case 'ready': {
+      const units = count(doc.pages, UNIT_NOUN[doc.kind] ?? 'page');
+      return `ready \u00b7 ${units} \u00b7 ${count(doc.chunks, 'passage')}`;
+    }
     case 'failed':
       return 'failed';
     default:
       return doc.status;
   }
+}
+
+/**
+ * A passage's text for a preview headed by its section: without the heading line it starts
+ * with (a Markdown section's own `## Factors`), which the preview shows already.
+ */
+export function passageBody(text: string, section?: string | null): string {
+  if (!section) {
+    return text;
+  }
+  const [first, ...rest] = text.split('\n');
+  const title = first.replace(/^#+\s*/, '').trim();
+  return title === section.trim() ? rest.join('\n').replace(/^\s+/, '') : text;
 }
 
 /**

@@ -111,6 +111,13 @@ describe('the library on the first view', () => {
       'failed'
     );
   });
+
+  it('counts a note in sections and a notebook in cells', () => {
+    const note = doc('a', { status: 'ready', kind: 'markdown', pages: 3, chunks: 3 });
+    expect(documentStatusLine(note)).toBe('ready \u00b7 3 sections \u00b7 3 passages');
+    const notebook = doc('b', { status: 'ready', kind: 'notebook', pages: 1, chunks: 1 });
+    expect(documentStatusLine(notebook)).toBe('ready \u00b7 1 cell \u00b7 1 passage');
+  });
 });
 
 describe('files the library takes', () => {

@@ -5,6 +5,7 @@ import {
   citationTitle,
   citedPlace,
   kindOf,
+  passageBody,
   pdfFragment,
   safeFileName,
   vectorStatusLine
@@ -105,6 +106,13 @@ describe('opening documents', () => {
     expect(kindOf('x.ipynb')).toBe('notebook');
     expect(kindOf('x.markdown')).toBe('markdown');
     expect(kindOf('x.txt')).toBe('text');
+  });
+
+  it('leaves the heading line a preview already shows out of the passage', () => {
+    expect(passageBody('## Factors\n\nA factor divides.', 'Factors')).toBe('A factor divides.');
+    expect(passageBody('Factors\nA factor divides.', 'Factors')).toBe('A factor divides.');
+    expect(passageBody('Primes come first.', 'Factors')).toBe('Primes come first.');
+    expect(passageBody('Factors\nA factor divides.', null)).toBe('Factors\nA factor divides.');
   });
 
   it('makes file names from chat titles without path separators', () => {

@@ -5,7 +5,7 @@
  */
 import * as React from 'react';
 
-import { citationLabel, citationTitle } from '../format';
+import { citationLabel, citationTitle, passageBody } from '../format';
 import type { Citation, Passage } from '../protocol';
 import type { IPanelServices } from '../services';
 
@@ -100,7 +100,9 @@ export function CitationChip(props: ICitationProps): JSX.Element {
               {passage.chunk.section && (
                 <span className="jp-StudyMate-passageHeading">{passage.chunk.section}</span>
               )}
-              <span className="jp-StudyMate-passageText">{passage.chunk.text}</span>
+              <span className="jp-StudyMate-passageText">
+                {passageBody(passage.chunk.text, passage.chunk.section)}
+              </span>
               {passage.chunk.source && SOURCE_NOTE[passage.chunk.source] && (
                 <span className="jp-StudyMate-passageNote">{SOURCE_NOTE[passage.chunk.source]}</span>
               )}
