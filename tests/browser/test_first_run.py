@@ -195,10 +195,11 @@ def test_an_empty_library_says_so_and_takes_files_from_the_picker(
 
     expect(added(page)).to_have_count(2)
     expect(notice).to_have_count(0)
-    for name in ("notes.md", "waves.ipynb"):
+    # A note is counted in sections, a notebook in cells.
+    for name, units in (("notes.md", "sections?"), ("waves.ipynb", "cells?")):
         item = added(page).filter(has_text=name)
         expect(item).to_have_attribute("data-status", "ready")
-        expect(item).to_contain_text(re.compile(r"ready · \d+ pages? · \d+ passages?"))
+        expect(item).to_contain_text(re.compile(rf"ready · \d+ {units} · \d+ passages?"))
     paths = sorted(d["path"] for d in lab.call("GET", "studymate/api/documents")["documents"])
     assert paths == ["notes.md", "waves.ipynb"]
     assert_readable(
