@@ -249,10 +249,11 @@ class HybridRetriever(Retriever):
         depth = max(self.depth, 4 * k)
         rankings: dict[str, list[ChunkKey]] = {}
         if "bm25" in self.signals:
-            rankings["bm25"] = self._lexical(session, user_id, question, scope, segments, depth)
+            terms = self.vocabulary.known(dict.fromkeys(tokens(question)))
+            rankings["bm25"] = [(s, p) for s, p, _ in bm25(segments, terms, depth)]
         decisive: set[ChunkKey] = set(rankings.get("bm25", ()))
         with_vectors = self._encoders_with_vectors(session, segments) if question.strip() else []
-        alone = len(with_vectors) == 1 or "minilm" not in {e.name for e in with_vectors}
+        alone = "minilm" not in {e.name for e in with_vectors}
         floors = {"minilm": self.minilm_floor, "wordllama": self.wordllama_floor}
         for encoder in sorted(with_vectors, key=lambda e: e.name != "minilm"):
             query = encoder.encode([question])[0]
@@ -309,32 +310,15 @@ class HybridRetriever(Retriever):
         ]
         return keep_distinct(hits, k)
 
-    def _lexical(
-        self,
-        session: Session,
-        user_id: str,
-        question: str,
-        scope: Scope | None,
-        segments: list[Segment],
-        depth: int,
-    ) -> list[ChunkKey]:
-        """The words' ranking: BM25 over plain tokens, in memory."""
-        terms = self.vocabulary.known(dict.fromkeys(tokens(question)))
-        return [(s, p) for s, p, _ in bm25(segments, terms, depth)]
-
     def warm(self, session: Session) -> None:
         """Every library's segments and vectors (at 100,000 chunks, seconds of tokenizing)."""
         documents = session.execute(
             text("SELECT id, path FROM documents WHERE removed_at IS NULL")
         ).all()
         for document_id, path in documents:
-            with self._lock:
-                segment = self._segments.get(document_id)
-            if segment is None:
-                segment = self._load(session, document_id, path)
+            segment = self._segment(session, document_id, path)
             for encoder in self._encoders:
-                if encoder.name not in segment.vectors:
-                    self._load_vectors(session, segment, encoder.name)
+                self._vectors(session, segment, encoder.name)
 
     def _library(self, session: Session, user_id: str, scope: Scope | None) -> list[Segment]:
         """The user's documents in scope, as segments (built from the database if need be)."""
@@ -346,15 +330,14 @@ class HybridRetriever(Retriever):
             ),
             params,
         ).all()
-        segments = []
-        for document_id, path in documents:
-            with self._lock:
-                segment = self._segments.get(document_id)
-            if segment is None:
-                segment = self._load(session, document_id, path)
-            if len(segment):
-                segments.append(segment)
-        return segments
+        segments = [self._segment(session, document_id, path) for document_id, path in documents]
+        return [segment for segment in segments if len(segment)]
+
+    def _segment(self, session: Session, document_id: str, path: str) -> Segment:
+        """A document's segment, from memory, or built from the database after a restart."""
+        with self._lock:
+            segment = self._segments.get(document_id)
+        return segment if segment is not None else self._load(session, document_id, path)
 
     def _load(self, session: Session, document_id: str, path: str) -> Segment:
         rows = session.execute(
@@ -386,23 +369,30 @@ class HybridRetriever(Retriever):
         for encoder in self._encoders:
             any_vectors = False
             for segment in segments:
-                held = segment.vectors.get(encoder.name)
-                if held is None or encoder.name in segment.stale:
-                    held = self._load_vectors(session, segment, encoder.name)
+                held = self._vectors(session, segment, encoder.name)
                 any_vectors = any_vectors or bool(len(held[0]))
             if any_vectors:
                 found.append(encoder)
         return found
+
+    def _vectors(self, session: Session, segment: Segment, encoder: str) -> Any:
+        """The segment's vectors of an encoder, loaded or brought up to date if need be."""
+        held = segment.vectors.get(encoder)
+        if held is None or encoder in segment.stale:
+            held = self._load_vectors(session, segment, encoder)
+        return held
 
     def _load_vectors(self, session: Session, segment: Segment, encoder: str) -> Any:
         """The segment's vectors of an encoder: all of them, or those stored since the last
         load appended (the vector step stores a document's chunks in rowid order)."""
         with self._vector_lock:
             segment.stale.discard(encoder)
-            held = self._read_vectors(session, segment, encoder, segment.vectors.get(encoder))
-            stored, _ = vector_rows.counts(session, segment.document_id, encoder)
-            if len(held[0]) != stored:  # rows came out of rowid order: read them all
-                held = self._read_vectors(session, segment, encoder, None)
+            before = segment.vectors.get(encoder)
+            held = self._read_vectors(session, segment, encoder, before)
+            if before is not None:
+                stored, _ = vector_rows.counts(session, segment.document_id, encoder)
+                if len(held[0]) != stored:  # rows came out of rowid order: read them all
+                    held = self._read_vectors(session, segment, encoder, None)
             segment.covered[encoder] = frozenset(int(page) for page in segment.pages[held[0]])
             segment.vectors[encoder] = held
             return held

@@ -181,11 +181,11 @@ def dense_among(
         if held is None or not len(held[0]):
             continue
         vector_positions, matrix = held
-        rows = np.searchsorted(vector_positions, positions)
-        rows = np.minimum(rows, len(vector_positions) - 1)
-        present = vector_positions[rows] == np.array(positions)
+        wanted = np.array(positions)
+        rows = np.minimum(np.searchsorted(vector_positions, wanted), len(vector_positions) - 1)
+        present = vector_positions[rows] == wanted
         scores = matrix[rows[present]] @ query
-        kept = np.array(positions)[present]
+        kept = wanted[present]
         found.extend((index, int(p), float(score)) for p, score in zip(kept, scores, strict=True))
     found.sort(key=lambda hit: -hit[2])
     return found
