@@ -18,7 +18,6 @@ and search costs the same whatever the vectors hold.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 import tracemalloc
 from functools import partial
@@ -30,13 +29,12 @@ from sqlalchemy import text
 
 from studymate_jupyter.library.encoders import MINILM_WIDTH, WORDLLAMA_WIDTH
 from studymate_jupyter.library.hybrid import HybridRetriever
-from studymate_jupyter.library.query import build_match_query
 from studymate_jupyter.library.retrieval import Bm25Retriever
 from studymate_jupyter.store import vectors as vector_rows
 from studymate_jupyter.store.db import Database
 
 from .report import Row
-from .retrieval import CACHE, MIB, generated_markdown, questions, replicate
+from .retrieval import CACHE, MIB, generated_markdown, questions, replicate, time_raw_search
 from .stats import percentile
 
 if TYPE_CHECKING:
@@ -118,21 +116,6 @@ def add_random_vectors(db_path: Path) -> int:
 
 def _put(session: Session, encoder: str, rowids: list[int], matrix: Any) -> None:
     vector_rows.put(session, encoder, rowids, matrix)
-
-
-def time_raw(db_path: Path, qs: list[str]) -> list[float]:
-    conn = sqlite3.connect(db_path)
-    try:
-        out = []
-        for question in qs:
-            started = time.perf_counter()
-            expression = build_match_query(question)
-            if expression is not None:
-                conn.execute(RAW_SEARCH, (expression,)).fetchall()
-            out.append(time.perf_counter() - started)
-        return out
-    finally:
-        conn.close()
 
 
 def time_retriever(db: Database, retriever: Retriever, qs: list[str]) -> list[float]:
@@ -220,7 +203,7 @@ def measure(db_path: Path, source: str, sizes: Sizes) -> list[Row]:
         hybrid, old = HybridRetriever(), Bm25Retriever()
         warm_encoders(hybrid)
         time_retriever(db, hybrid, qs[:3])  # builds the segments: the restart figure has that
-        time_raw(db_path, qs[:3])
+        time_raw_search(db_path, qs, 3, RAW_SEARCH)
         raw: dict[int, list[float]] = {50: [], 99: []}
         ours: dict[int, list[float]] = {50: [], 99: []}
         bm25: dict[int, list[float]] = {50: [], 99: []}
@@ -228,7 +211,7 @@ def measure(db_path: Path, source: str, sizes: Sizes) -> list[Row]:
             # The questions in a different order each repetition; the three back to back.
             order = qs[rep % len(qs) :] + qs[: rep % len(qs)]
             order = order[: sizes.hybrid_samples]
-            r = time_raw(db_path, order)
+            r = time_raw_search(db_path, order, len(order), RAW_SEARCH)
             b = time_retriever(db, old, order)
             h = time_retriever(db, hybrid, order)
             for q in (50, 99):
