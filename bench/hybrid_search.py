@@ -223,31 +223,20 @@ def measure(db_path: Path, source: str, sizes: Sizes) -> list[Row]:
     what = f"hybrid search k=5 at {chunks:,} chunks, server-side"
     raw_label = "raw FTS5 bm25 query, 40 rows"
     rows: list[Row] = []
-    for q, bound in ((50, 30.0), (99, 100.0)):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"{what} p{q}",
-                "ms",
-                ours[q],
-                raw[q],
-                raw_label,
-                target=("value", "<=", bound),
-                extra=extra,
-            )
-        )
-    for q in (50, 99):
-        rows.append(
-            Row.paired(
-                SECTION,
-                f"{what} p{q}",
-                "ms",
-                ours[q],
-                bm25[q],
-                "old bm25 retriever, same questions",
-                extra=extra,
-            )
-        )
+    targets = {50: ("value", "<=", 30.0), 99: ("value", "<=", 100.0)}
+    # The targets are on the raw FTS5 pairing; the old retriever's is for comparison.
+    for baseline, label, targeted in (
+        (raw, raw_label, True),
+        (bm25, "old bm25 retriever, same questions", False),
+    ):
+        for q in (50, 99):
+            target = targets[q] if targeted else None
+            rows.append(
+                Row.paired(
+                    SECTION, f"{what} p{q}", "ms", ours[q], baseline[q], label,
+                    target=target, extra=extra,
+                )
+            )  # fmt: skip
     rows.append(
         Row.paired(
             SECTION,
