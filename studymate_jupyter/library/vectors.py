@@ -94,8 +94,6 @@ class VectorStep:
 
     async def _vectors_of(self, user_id: str, document_id: str) -> None:
         encoders = list(self.retriever.encoders())
-        # MiniLM costs about fifty times wordllama per chunk; progress should move with time.
-        costs = [encoder.cost for encoder in encoders]
         announced = 0.0
         for encoder in encoders:
             while True:
@@ -108,16 +106,15 @@ class VectorStep:
                 texts = [passage_text(heading, body) for _, heading, body in missing]
                 matrix = await asyncio.to_thread(encoder.encode, texts)
                 rowids = [rowid for rowid, _, _ in missing]
-                done = await self.db.write(
+                document = await self.db.write(
                     partial(self._store, document_id=document_id, encoder=encoder, rowids=rowids,
                             matrix=matrix, encoders=encoders)
                 )  # fmt: skip
-                if done is None:
+                if document is None:
                     return  # the document left the library meanwhile
-                progress = _progress(done, costs)
                 if time.monotonic() - announced >= PROGRESS_INTERVAL:
                     announced = time.monotonic()
-                    await self._set(user_id, document_id, "pending", progress)
+                    self.announce(user_id, document)
         await self._set(user_id, document_id, "ready", 1.0)
 
     def _store(
@@ -128,13 +125,14 @@ class VectorStep:
         rowids: list[int],
         matrix: object,
         encoders: Sequence[Encoder],
-    ) -> list[tuple[int, int]] | None:
-        """Store a batch; (done, total) per encoder, or None when the document is gone."""
+    ) -> Document | None:
+        """Store a batch and the step's progress in one write; None when the document left."""
         if not library_rows.is_present(session, document_id):
             return None
         vector_rows.put(session, encoder.name, rowids, matrix)
         self.retriever.vectors_added(session, document_id)
-        return [vector_rows.counts(session, document_id, e.name) for e in encoders]
+        done = [vector_rows.counts(session, document_id, e.name) for e in encoders]
+        return library_rows.set_vectors(session, document_id, "pending", _progress(done, encoders))
 
     async def _set(
         self, user_id: str, document_id: str, status: VectorStatus, progress: float
@@ -151,8 +149,10 @@ class VectorStep:
             await asyncio.gather(self._worker, return_exceptions=True)
 
 
-def _progress(done: list[tuple[int, int]], costs: list[float]) -> float:
-    """Share of the step's work done, each encoder's chunks weighted by its cost."""
+def _progress(done: list[tuple[int, int]], encoders: Sequence[Encoder]) -> float:
+    """Share of the step's work done, each encoder's chunks weighted by its cost (MiniLM
+    costs about fifty times wordllama per chunk: progress should move with time)."""
+    costs = [encoder.cost for encoder in encoders]
     total = sum(cost * chunks for (_, chunks), cost in zip(done, costs, strict=True))
     finished = sum(cost * count for (count, _), cost in zip(done, costs, strict=True))
     return round(finished / total, 3) if total else 1.0
