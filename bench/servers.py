@@ -154,6 +154,6 @@ class FakeLLM(Subprocess):
     def args_for_server(self) -> list[str]:
         return [
             "--StudyMate.assistant=openai",
-            f"--StudyMate.openai_base_url=http://127.0.0.1:{self.port}/v1",
-            "--StudyMate.openai_model=fake",
+            f"--OpenAIProvider.base_url=http://127.0.0.1:{self.port}/v1",
+            "--OpenAIProvider.model=fake",
         ]

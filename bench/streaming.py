@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.protocol import Message, message_frame
 
 from . import loadgen
@@ -35,7 +36,8 @@ def naive_wire_bytes(final: dict[str, Any], user_id: str, pieces: list[str]) -> 
 
 
 def run(workdir: Path, sizes: Sizes) -> list[Row]:
-    pieces = [piece(n) for n in range(sizes.stream_pieces)]
+    # The bench's library is empty: the reply starts by saying so.
+    pieces = [WITHOUT_MATERIAL, *(piece(n) for n in range(sizes.stream_pieces))]
     full: list[float] = []
     delta: list[float] = []
     naive: list[float] = []

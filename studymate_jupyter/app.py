@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Bunch, Enum, Float, Int, TraitError, Unicode, default, validate
 
 from .assistant import Assistant
-from .assistant.extractive import ExtractiveAssistant
-from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAICompatibleAssistant
+from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAIProvider
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
@@ -22,8 +20,7 @@ from .handlers.base import HandlerContext, Limits
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
-from .library.hybrid import HybridRetriever
-from .library.retrieval import Bm25Retriever, Retriever
+from .library.retrieval import Retriever
 from .library.service import IngestLimits, LibraryService
 from .parts import PartKind
 from .services import Services
@@ -34,18 +31,12 @@ CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
 # The name jupyter-server knows the extension by (ServerApp.jpserver_extensions).
 PACKAGE = __name__.partition(".")[0]
 
-ASSISTANTS: PartKind[Assistant] = PartKind(
-    "assistant",
-    Assistant,
-    {"extractive": ExtractiveAssistant, "openai": OpenAICompatibleAssistant},
-    entry_points="studymate.assistants",
-)
-RETRIEVERS: PartKind[Retriever] = PartKind(
-    "retriever",
-    Retriever,
-    {"bm25": Bm25Retriever, "hybrid": HybridRetriever},
-    entry_points="studymate.retrievers",
-)
+# The built-in parts are entry points of this package too (pyproject.toml), found as another
+# package's are.
+ASSISTANTS: PartKind[Assistant] = PartKind("assistant", Assistant, "studymate.assistants")
+RETRIEVERS: PartKind[Retriever] = PartKind("retriever", Retriever, "studymate.retrievers")
+# The StudyMate.openai_* settings, deprecated for OpenAIProvider's own (kept for one release).
+MOVED_TO_PROVIDER = {"openai_base_url": "base_url", "openai_model": "model"}
 
 
 class StudyMate(ExtensionApp):
@@ -76,24 +67,21 @@ class StudyMate(ExtensionApp):
     assistant = Unicode(
         "extractive",
         config=True,
-        help="""The assistant that answers: "extractive" (default, offline: answers from the
-        library's passages), "openai" (any OpenAI-compatible chat-completions server, see
-        openai_base_url), the name of a provider installed in the entry-point group
-        `studymate.assistants`, or "package.module:Class" for an Assistant subclass. Checked
-        when the server starts: an unknown one stops StudyMate with the choices.""",
+        help="""The assistant that answers: "extractive" (default, offline: answers with
+        sentences quoted from the library's passages), "openai" (a language model behind any
+        OpenAI-compatible server, set as OpenAIProvider), the name of a provider installed in
+        the entry-point group `studymate.assistants`, or "package.module:Class" for an
+        Assistant subclass. Checked when the server starts: an unknown one stops StudyMate
+        with the choices.""",
     )
     openai_base_url = Unicode(
-        DEFAULT_BASE_URL,
-        config=True,
-        help="Base URL of the OpenAI-compatible API for assistant='openai' "
-        "(default: a local Ollama).",
+        DEFAULT_BASE_URL, config=True, help="Deprecated: use OpenAIProvider.base_url."
     )
-    openai_model = Unicode(
-        DEFAULT_MODEL, config=True, help="Model name sent to the OpenAI-compatible API."
-    )
+    openai_model = Unicode(DEFAULT_MODEL, config=True, help="Deprecated: use OpenAIProvider.model.")
     openai_api_key = Unicode(
         config=True,
-        help="API key for assistant='openai' (default: the OPENAI_API_KEY environment variable).",
+        help="""Deprecated: put the key in an environment variable instead, named by
+        OpenAIProvider.api_key_env (default OPENAI_API_KEY).""",
     )
     owner_id = Unicode(
         config=True,
@@ -201,10 +189,6 @@ class StudyMate(ExtensionApp):
     def _default_owner_id(self) -> str:
         return default_owner_id()
 
-    @default("openai_api_key")
-    def _default_openai_api_key(self) -> str:
-        return os.environ.get("OPENAI_API_KEY", "")
-
     def database_url(self) -> str:
         if self.db_url:
             return str(self.db_url)
@@ -212,7 +196,33 @@ class StudyMate(ExtensionApp):
 
     def make_assistant(self, library: LibraryService) -> Assistant:
         """The assistant `c.StudyMate.assistant` names, built as every assistant is."""
-        return ASSISTANTS.find(str(self.assistant))(library=library, parent=self)
+        assistant = ASSISTANTS.find(str(self.assistant))(library=library, parent=self)
+        if isinstance(assistant, OpenAIProvider):
+            self._carry_deprecated_settings(assistant)
+        return assistant
+
+    def _carry_deprecated_settings(self, provider: OpenAIProvider) -> None:
+        """Apply the StudyMate.openai_* settings a config still has, unless OpenAIProvider's
+        own are set, and say what replaces them."""
+        own = self.config.get("OpenAIProvider", {})
+        for old, new in MOVED_TO_PROVIDER.items():
+            value = getattr(self, old)
+            if value != self.traits()[old].default_value:
+                self.log.warning(
+                    "StudyMate.%s is deprecated and goes in the next release: set "
+                    "OpenAIProvider.%s instead",
+                    old,
+                    new,
+                )
+                if new not in own:
+                    setattr(provider, new, value)
+        if self.openai_api_key:
+            self.log.warning(
+                "StudyMate.openai_api_key is deprecated and goes in the next release: put the "
+                "key in the environment variable OpenAIProvider.api_key_env names (%s)",
+                provider.api_key_env,
+            )
+            provider.configured_key = str(self.openai_api_key)
 
     def make_retriever(self) -> Retriever:
         """The retriever `c.StudyMate.retriever` names, built as every retriever is."""
@@ -261,6 +271,7 @@ class StudyMate(ExtensionApp):
         self.handler_context = HandlerContext(
             chats=services.chats,
             library=services.library,
+            assistant=services.replies.assistant,
             identity=Identity(str(self.owner_id), bool(single)),
             limits=Limits(
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
@@ -290,6 +301,7 @@ class StudyMate(ExtensionApp):
                 ),
                 (f"{api}/search", library.SearchHandler, kwargs),
                 (f"{api}/retrieval", library.RetrievalHandler, kwargs),
+                (f"{api}/assistant", rest.AssistantHandler, kwargs),
             ]
         )
 

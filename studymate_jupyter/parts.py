@@ -6,7 +6,7 @@ import importlib
 import inspect
 from abc import ABCMeta
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from traitlets import TraitError
@@ -28,22 +28,21 @@ class Part(LoggingConfigurable, metaclass=_PartMeta):
 
 
 P = TypeVar("P", bound=Part)
+_OWN = __name__.partition(".")[0]
 
 
 @dataclass(frozen=True)
 class PartKind(Generic[P]):
-    """One kind of part, named by the trait `StudyMate.<trait>`: a built-in name, then an
-    entry point installed in the group `entry_points`, then "package.module:Class"."""
+    """One kind of part, named by the trait `StudyMate.<trait>`: an entry point installed in
+    the group `entry_points` (StudyMate's own built-in parts are entry points too), or
+    "package.module:Class"."""
 
     trait: str
     base: type[Part]  # the abstract class P: mypy takes only concrete classes as type[P]
-    built_in: Mapping[str, type[P]]
     entry_points: str
 
     def find(self, name: str) -> type[P]:
         """The class `name` stands for, or a TraitError that says what may be given."""
-        if name in self.built_in:
-            return self.built_in[name]
         installed = {point.name: point for point in entry_points(group=self.entry_points)}
         if name in installed:
             return self._checked(name, lambda: installed[name].load())
@@ -70,10 +69,14 @@ class PartKind(Generic[P]):
             raise TraitError(f"StudyMate.{self.trait}: {name!r} does not implement {missing}")
         return cast("type[P]", found)
 
-    def _choices(self, installed: Mapping[str, object]) -> str:
-        names = ", ".join(f'"{name}"' for name in [*self.built_in, *sorted(installed)])
+    def _choices(self, installed: Mapping[str, EntryPoint]) -> str:
+        # StudyMate's own first, as its documentation lists them, then the others by name.
+        ordered = sorted(
+            installed.values(), key=lambda p: (p.module.partition(".")[0] != _OWN, p.name)
+        )
+        names = ", ".join(f'"{point.name}"' for point in ordered)
         return (
-            f"Choose one of {names} (built in, or installed in the entry-point group "
+            f"Choose one of {names} (installed in the entry-point group "
             f'{self.entry_points}), or "package.module:Class" naming {self._a_subclass}.'
         )
 

@@ -128,11 +128,26 @@ def studymate_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(studymate_config: dict[str, Any], studymate_db: Path) -> dict[str, Any]:
-    return {
+def server_config() -> dict[str, dict[str, Any]]:
+    """Settings of any class for this test, by class name: {"OpenAIProvider": {...}}; its
+    "StudyMate" section adds to studymate_config's."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(
+    studymate_config: dict[str, Any], server_config: dict[str, dict[str, Any]], studymate_db: Path
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        **server_config,
         "ServerApp": {"jpserver_extensions": {"studymate_jupyter": True}},
-        "StudyMate": {"db_url": f"sqlite:///{studymate_db}", **studymate_config},
     }
+    config["StudyMate"] = {
+        "db_url": f"sqlite:///{studymate_db}",
+        **server_config.get("StudyMate", {}),
+        **studymate_config,
+    }
+    return config
 
 
 @pytest.fixture

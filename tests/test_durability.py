@@ -10,6 +10,7 @@ import sys
 import pytest
 from fake_llm import FakeLLM
 
+from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.pytest_plugin import ServerProcess, is_final_reply
 from studymate_jupyter.store.db import Database
 from studymate_jupyter.store.migrations import STEPS
@@ -26,7 +27,7 @@ def llm():
 def server(tmp_path, llm):
     process = ServerProcess(
         tmp_path,
-        extra_args=[f"--StudyMate.{key}={value}" for key, value in llm.config.items()],
+        extra_args=llm.args,
     )
     yield process
     process.stop()
@@ -45,7 +46,10 @@ async def start_reply(server: ServerProcess) -> str:
     await ws.send("message", {"message": {"id": "q", "role": "user", "content": "explain"}})
     chat_id: str = (await ws.recv())["data"]["chat_id"]
     await ws.recv_until(
-        lambda f: f["type"] == "message" and len(f["data"]["message"]["content"]) > 50
+        lambda f: (
+            f["type"] == "message"
+            and len(f["data"]["message"]["content"]) > len(WITHOUT_MATERIAL) + 50
+        )
     )
     return chat_id
 
@@ -60,7 +64,7 @@ async def test_history_survives_a_server_restart(server, llm):
     messages = await history(server, chat_id)
     assert [(m["role"], m["content"], m["status"]) for m in messages] == [
         ("user", "remember me", "complete"),
-        ("assistant", "kept answer", "complete"),
+        ("assistant", WITHOUT_MATERIAL + "kept answer", "complete"),
     ]
 
 
@@ -72,7 +76,7 @@ async def test_a_reply_cut_off_by_shutdown_is_stored_as_error_with_what_it_had(s
     user, reply = await history(server, chat_id)
     assert user["content"] == "explain"
     assert reply["status"] == "error"
-    assert reply["content"].startswith("piece0 piece1")
+    assert reply["content"].startswith(WITHOUT_MATERIAL + "piece0 piece1")
 
 
 async def test_a_reply_cut_off_by_a_crash_is_marked_error_at_the_next_start(server):
@@ -142,7 +146,10 @@ async def test_a_question_queued_behind_a_reply_cut_off_by_a_stop_is_answered_at
     await ws.send("message", {"message": {"id": "q1", "role": "user", "content": "first"}})
     chat_id = (await ws.recv())["data"]["chat_id"]
     await ws.recv_until(
-        lambda f: f["type"] == "message" and f["data"]["message"]["content"].startswith("piece")
+        lambda f: (
+            f["type"] == "message"
+            and f["data"]["message"]["content"].startswith(WITHOUT_MATERIAL + "piece")
+        )
     )  # q1's reply is under way
     await ws.send(
         "message",
@@ -167,4 +174,4 @@ async def test_a_question_queued_behind_a_reply_cut_off_by_a_stop_is_answered_at
         m["reply_to"]: (m["status"], m["content"]) for m in messages if m["role"] == "assistant"
     }
     assert replies["q1"][0] == "error"
-    assert replies["q2"] == ("complete", "answer two")
+    assert replies["q2"] == ("complete", WITHOUT_MATERIAL + "answer two")

@@ -85,13 +85,13 @@ class TestAPartThatCannotBeFound:
             (
                 {"assistant": "chatgpt"},
                 "StudyMate.assistant: there is no assistant 'chatgpt'. Choose one of "
-                '"extractive", "openai" (built in, or installed in the entry-point group '
+                '"extractive", "openai" (installed in the entry-point group '
                 'studymate.assistants), or "package.module:Class" naming an Assistant subclass.',
             ),
             (
                 {"retriever": "vectors"},
                 "StudyMate.retriever: there is no retriever 'vectors'. Choose one of "
-                '"bm25", "hybrid" (built in, or installed in the entry-point group '
+                '"bm25", "hybrid" (installed in the entry-point group '
                 'studymate.retrievers), or "package.module:Class" naming a Retriever subclass.',
             ),
             (

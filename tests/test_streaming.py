@@ -8,9 +8,13 @@ import uuid
 import pytest
 from fake_llm import FakeLLM
 
+from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.pytest_plugin import is_final_reply
 
 PIECES = [f"word{n} " for n in range(60)]
+# The library is empty: the model's reply starts by saying it is not from course material.
+ANSWER = WITHOUT_MATERIAL + "".join(PIECES)
+SHORT_ANSWER = WITHOUT_MATERIAL + "short answer"
 
 
 @pytest.fixture
@@ -21,7 +25,7 @@ def llm():
 
 
 @pytest.fixture
-def studymate_config(llm):
+def server_config(llm):
     return llm.config
 
 
@@ -39,7 +43,7 @@ async def test_a_streamed_reply_sends_at_most_about_20_frames_a_second(chat_ws):
     frames = await ws.reply_to("stream please")
     elapsed = asyncio.get_running_loop().time() - started
     replies = replies_in(frames)
-    assert replies[-1]["content"] == "".join(PIECES)
+    assert replies[-1]["content"] == ANSWER
     assert replies[-1]["status"] == "complete"
     # 60 pieces arrive over ~1.2 s; coalescing keeps it near 20 frames a second, not 60.
     assert len(replies) <= 20 * elapsed + 3
@@ -56,7 +60,7 @@ async def test_stop_ends_the_reply_and_keeps_what_was_produced(chat_ws, llm):
     await ws.send("stop", {"chat_id": chat_id})
     final = replies_in(await ws.recv_until(is_final_reply))[-1]
     assert final["status"] == "stopped"
-    assert 20 < len(final["content"]) < len("".join(PIECES))
+    assert 20 < len(final["content"]) < len(ANSWER)
 
     await ws.send("load_messages", {"chat_id": chat_id})
     page = await ws.recv_until(lambda f: f["type"] == "messages")
@@ -77,7 +81,7 @@ async def test_the_seed_clients_new_chat_flow_still_sees_the_whole_reply(chat_ws
     await second.send("auth", {"chat_id": created["data"]["chat_id"]})
     frames = await second.recv_until(is_final_reply)
     assert frames[0]["type"] == "auth_ok"
-    assert replies_in(frames)[-1]["content"] == "".join(PIECES)
+    assert replies_in(frames)[-1]["content"] == ANSWER
 
 
 async def test_a_late_subscriber_gets_the_replys_current_state_at_once(chat_ws):
@@ -111,8 +115,8 @@ async def test_messages_sent_during_a_reply_are_answered_in_order(chat_ws, llm):
     messages = page["data"]["messages"]
     assert [m["content"] for m in messages if m["role"] == "user"] == ["one", "two"]
     replies = [(m["reply_to"], m["content"]) for m in messages if m["role"] == "assistant"]
-    assert replies == [("a", "short answer"), ("b", "short answer")]
-    asked = [r["messages"][-1]["content"] for r in llm.requests]
+    assert replies == [("a", SHORT_ANSWER), ("b", SHORT_ANSWER)]
+    asked = [r.messages[-1]["content"] for r in llm.completions]
     assert asked == ["one", "two"], "each reply answers its own message"
 
 
@@ -131,7 +135,7 @@ async def test_a_resent_message_id_is_echoed_but_not_stored_or_answered_twice(ch
     assert echo["data"]["message"]["content"] == "once"
     await ws.expect_silence()
     assert (await api(f"chats/{chat_id}"))["message_count"] == 2
-    assert len(llm.requests) == 1
+    assert len(llm.completions) == 1
 
 
 async def test_deleting_a_chat_mid_reply_ends_it_and_stores_nothing_more(chat_ws, api):
@@ -161,7 +165,7 @@ async def test_a_client_that_asks_for_deltas_gets_only_new_text(chat_ws):
     for delta in deltas:
         assert delta["offset"] == len(content), "each delta continues where the last one ended"
         content = content[: delta["offset"]] + delta["text"]
-    assert content == "".join(PIECES)
+    assert content == ANSWER
     assert deltas[-1]["status"] == "complete"
     assert deltas[-1]["citations"] == []
     assert len(deltas) > 2
@@ -201,4 +205,4 @@ async def test_a_page_read_before_a_reply_was_stored_never_shows_it_streaming_af
     page = (await other.recv_until(lambda f: f["type"] == "messages"))[-1]
     stored = page["data"]["messages"][-1]
     assert (stored["id"], stored["status"]) == (final["id"], "complete")
-    assert stored["content"] == "".join(PIECES)
+    assert stored["content"] == ANSWER

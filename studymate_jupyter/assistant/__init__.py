@@ -1,5 +1,5 @@
 """Assistant providers: turn a question (and the chat so far) into a streamed, cited answer."""
 
-from .base import Answer, Assistant, Question, Turn
+from .base import Answer, Assistant, AssistantError, Question, Turn
 
-__all__ = ["Answer", "Assistant", "Question", "Turn"]
+__all__ = ["Answer", "Assistant", "AssistantError", "Question", "Turn"]

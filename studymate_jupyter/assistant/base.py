@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..parts import Part
-from ..protocol import Citation, Role
+from ..protocol import AssistantInfo, Citation, Role
 
 if TYPE_CHECKING:
     from ..library.service import LibraryService
@@ -42,6 +42,16 @@ class Answer:
 
     pieces: AsyncIterator[str]
     citations: list[Citation] = field(default_factory=list)
+    # True: the text's markers decide what is cited. When the reply ends, the citations kept
+    # are those its markers name, in the order first cited, and the markers are renumbered
+    # to match (markers.settle). Set it when the text comes from a model, which may cite a
+    # passage twice, skip one, or name one that is not there.
+    settle_markers: bool = False
+
+
+class AssistantError(Exception):
+    """A provider failed in a way it can explain: the message is one plain sentence a student
+    may read, naming no URL, host, port or key. The reply ends `error` with it appended."""
 
 
 class Assistant(Part):
@@ -64,6 +74,10 @@ class Assistant(Part):
     @abstractmethod
     async def answer(self, question: Question) -> Answer:
         """Start answering; the returned Answer streams the text."""
+
+    async def info(self) -> AssistantInfo:
+        """What `GET studymate/api/assistant` shows: who answers and whether it can."""
+        return {"name": self.name, "model": None, "ready": True, "detail": ""}
 
     async def close(self) -> None:  # optional hook: most providers hold nothing
         """Release connections or workers the provider holds."""

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..assistant import Assistant, Question, Turn
+from ..assistant import Answer, Assistant, AssistantError, Question, Turn
+from ..assistant.markers import settle
 from ..passages import Scope
 from ..protocol import (
     Chat,
@@ -29,7 +30,10 @@ from .hub import Hub, Peer
 
 log = logging.getLogger("studymate.replies")
 
-HISTORY_TURNS = 6
+# Earlier turns a provider is given; it keeps those its context budget allows.
+HISTORY_TURNS = 20
+# Ends a reply whose provider failed without saying why (the log has its class).
+PROVIDER_FAILED = "The assistant failed while answering; the server's log says more."
 EndReason = Literal["stopped", "deleted", "shutdown"]
 
 
@@ -196,6 +200,8 @@ class Replies:
         self.hub.to_chat(chat_id, self._message_frame(live, live.snapshot()))
         live.last_sent = time.monotonic()
         status: MessageStatus = "complete"
+        answer: Answer | None = None
+        failure = ""
         try:
             turns = [Turn(m["role"], m["content"]) for m in history.messages if m["content"]]
             question = Question(
@@ -209,15 +215,22 @@ class Replies:
                 self._schedule_flush(chat_id, live)
         except asyncio.CancelledError:
             status = "stopped" if live.end_reason == "stopped" else "error"
+        except AssistantError as exc:
+            log.warning("assistant failed in a reply: %s", exc)
+            status, failure = "error", str(exc)
         except Exception as exc:
             # The provider failed: keep what it produced and say so, without internals.
             log.error("assistant failed in a reply: %s", type(exc).__name__)
-            status = "error"
+            status, failure = "error", PROVIDER_FAILED
         finally:
+            if answer is not None:
+                # Ends the provider's stream now (a remote model sees its request end), not
+                # when the generator is collected.
+                await _close(answer.pieces)
             if live.flush_timer is not None:
                 live.flush_timer.cancel()
             self.live.pop(chat_id, None)
-            final: Message = {**live.snapshot(), "status": status}
+            final = _final(live.snapshot(), status, answer, failure)
             self._ending[chat_id] = final
         try:
             await self._finish(chat_id, live, final)
@@ -268,7 +281,7 @@ class Replies:
                 peer.send(full)
                 continue
             # The last delta (the reply no longer streaming) carries its status and citations.
-            delta = delta or message_delta_frame(message, live.sent_length)
+            delta = delta or message_delta_frame(message, _unchanged(live, message))
             peer.send(delta)
         live.sent_length = len(message["content"])
 
@@ -279,6 +292,36 @@ class Replies:
     @staticmethod
     def _typing_frame(chat_id: str, is_typing: bool) -> str:
         return typing_frame("assistant", "assistant", chat_id, is_typing)
+
+
+def _final(message: Message, status: MessageStatus, answer: Answer | None, failure: str) -> Message:
+    """The reply as stored: its markers settled (when the provider asks for it), and the
+    sentence saying what failed at its end."""
+    content = message["content"]
+    citations = message["citations"]
+    if answer is not None and answer.settle_markers:
+        content, citations = settle(content, answer.citations)
+    if failure:
+        content = f"{content.rstrip()}\n\n{failure}" if content.strip() else failure
+    return {**message, "content": content, "citations": citations, "status": status}
+
+
+def _unchanged(live: LiveReply, message: Message) -> int:
+    """How much of what subscribers have is still the start of `message`: all of it while a
+    reply grows; less once its markers are renumbered at the end."""
+    if message["status"] == "streaming":
+        return live.sent_length
+    sent = "".join(live.parts)[: live.sent_length]
+    content = message["content"]
+    return next(
+        (at for at, (a, b) in enumerate(zip(sent, content, strict=False)) if a != b), len(sent)
+    )
+
+
+async def _close(pieces: object) -> None:
+    aclose = getattr(pieces, "aclose", None)  # async generators have it; any async iterator will do
+    if aclose is not None:
+        await aclose()
 
 
 def scope_of(chat: Chat) -> Scope | None:

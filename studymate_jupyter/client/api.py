@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
 from ..protocol import (
+    AssistantInfo,
     Chat,
     ChatScope,
     Document,
@@ -88,6 +89,11 @@ class LibraryApi(Protocol):
     async def retrieval_info(self) -> RetrievalInfo:
         """How the library ranks passages: the retriever, its signals, and a ``notice`` when
         one is missing (what is lost and how to add it)."""
+        ...
+
+    async def assistant_info(self) -> AssistantInfo:
+        """Who answers (the assistant, its model) and whether it can now, with a sentence
+        saying so (the model server cannot be reached, say)."""
         ...
 
 

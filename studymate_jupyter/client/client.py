@@ -297,6 +297,7 @@ class StudyMateClient:
     passage = ApiMethod(StudyMateApi.passage)
     search = ApiMethod(StudyMateApi.search)
     retrieval_info = ApiMethod(StudyMateApi.retrieval_info)
+    assistant_info = ApiMethod(StudyMateApi.assistant_info)
 
     async def export_chat(
         self, chat_id: str | None = None, format: ExportFormat = "markdown"

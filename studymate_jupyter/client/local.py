@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from tornado.websocket import WebSocketClosedError
 
 from ..protocol import (
+    AssistantInfo,
     Chat,
     ChatPatch,
     ChatScope,
@@ -138,6 +139,7 @@ class InProcessApi:
         self.user_id = server.user_id
         self.chats = server.services.chats
         self.library = server.services.library
+        self.assistant = server.services.replies.assistant
 
     async def me(self) -> Me:
         return {"user_id": self.user_id, "display_name": self.user_id}
@@ -201,6 +203,9 @@ class InProcessApi:
 
     async def retrieval_info(self) -> RetrievalInfo:
         return self.library.retrieval_info()
+
+    async def assistant_info(self) -> AssistantInfo:
+        return await self.assistant.info()
 
 
 class LocalClient(StudyMateClient):

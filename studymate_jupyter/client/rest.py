@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from ..protocol import (
+    AssistantInfo,
     Chat,
     ChatScope,
     Document,
@@ -163,3 +164,6 @@ class RestClient:
 
     async def retrieval_info(self) -> RetrievalInfo:
         return cast(RetrievalInfo, await self.json("GET", "retrieval"))
+
+    async def assistant_info(self) -> AssistantInfo:
+        return cast(AssistantInfo, await self.json("GET", "assistant"))

@@ -12,6 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel
 
+from ..assistant import Assistant
 from ..chat.service import ChatService
 from ..identity import Identity
 from ..library.service import LibraryService
@@ -44,6 +45,7 @@ class HandlerContext:
 
     chats: ChatService
     library: LibraryService
+    assistant: Assistant
     identity: Identity
     limits: Limits
 

@@ -19,6 +19,15 @@ class MeHandler(StudyMateHandler):
         )
 
 
+class AssistantHandler(StudyMateHandler):
+    """Who answers and whether it can now (the server's setting: the same for every user)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(await self.context.assistant.info())
+
+
 class ChatsHandler(StudyMateHandler):
     @web.authenticated
     @authorized

@@ -34,6 +34,7 @@ from .client_frames import (
 from .errors import ErrorCode, ProtocolError
 from .records import (
     TITLE_LENGTH,
+    AssistantInfo,
     Chat,
     ChatScope,
     Citation,
@@ -93,6 +94,7 @@ __all__ = [
     "DEFAULT_TITLE",
     "MAX_PAGE",
     "TITLE_LENGTH",
+    "AssistantInfo",
     "AuthData",
     "AuthFrame",
     "AuthOkData",

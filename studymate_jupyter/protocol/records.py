@@ -129,6 +129,19 @@ class RetrievalInfo(TypedDict):
     notice: str | None
 
 
+class AssistantInfo(TypedDict):
+    """(extension) ``GET studymate/api/assistant``: who answers, and whether it can now."""
+
+    # c.StudyMate.assistant's choice: "extractive", "openai" or an installed provider's name.
+    name: str
+    # The language model that answers; None for an assistant that uses none (extractive).
+    model: str | None
+    # False when the assistant cannot answer now (its model server cannot be reached, say).
+    ready: bool
+    # One plain sentence: what answers, or why it cannot (never a URL, host or key).
+    detail: str
+
+
 class MessagesPage(TypedDict):
     """One page of a chat's history, oldest first (``GET chats/{id}/messages``)."""
 

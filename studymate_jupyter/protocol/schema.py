@@ -15,7 +15,7 @@ from pydantic_core import core_schema
 
 from .bodies import ChatPatch, NewChat, NewDocument
 from .client_frames import client_frame
-from .records import Chat, Me, MessagesPage, Passage, RetrievalInfo, SearchResult
+from .records import AssistantInfo, Chat, Me, MessagesPage, Passage, RetrievalInfo, SearchResult
 from .server_frames import server_frame
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -40,6 +40,7 @@ _NAMED: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
     ("Passage", "serialization", TypeAdapter(Passage)),
     ("SearchResult", "serialization", TypeAdapter(SearchResult)),
     ("RetrievalInfo", "serialization", TypeAdapter(RetrievalInfo)),
+    ("AssistantInfo", "serialization", TypeAdapter(AssistantInfo)),
     ("NewChat", "validation", TypeAdapter(NewChat)),
     ("ChatPatch", "validation", TypeAdapter(ChatPatch)),
     ("NewDocument", "validation", TypeAdapter(NewDocument)),

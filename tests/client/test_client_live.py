@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fake_llm import FakeLLM
 
+from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.client import (
     Backoff,
     ClientThread,
@@ -25,6 +26,8 @@ from studymate_jupyter.protocol import TypingEventData
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 FAST = Backoff(base=0.05, maximum=0.3)
+# The library is empty: a reply starts by saying it is not from course material.
+SHORT_ANSWER = WITHOUT_MATERIAL + "short answer"
 
 
 @pytest.fixture
@@ -38,9 +41,7 @@ def llm() -> Iterator[FakeLLM]:
 def server(tmp_path: Path, llm: FakeLLM) -> Iterator[ServerProcess]:
     """A server process answering through the fake model (not started: tests start it off
     the loop, which the fake model runs on)."""
-    process = ServerProcess(
-        tmp_path, extra_args=[f"--StudyMate.{key}={value}" for key, value in llm.config.items()]
-    )
+    process = ServerProcess(tmp_path, extra_args=llm.args)
     yield process
     process.stop()
 
@@ -85,7 +86,7 @@ async def test_a_conversation_streams_the_reply_and_returns_it_when_complete(
     try:
         reply = await client.send("hello", timeout=30)
         assert reply["status"] == "complete"
-        assert reply["content"] == "".join(llm.pieces)
+        assert reply["content"] == WITHOUT_MATERIAL + "".join(llm.pieces)
         # The reply arrived growing, under one id.
         assert len(seen) >= 2
         assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(seen))
@@ -141,11 +142,11 @@ async def test_history_is_paged_with_load_messages(running: ServerProcess) -> No
     fresh = client_for(running, chat_id=chat_id, history_limit=2)
     await fresh.connect()
     try:
-        assert [m["content"] for m in fresh.messages] == ["question 2", "short answer"]
+        assert [m["content"] for m in fresh.messages] == ["question 2", SHORT_ANSWER]
         page = await fresh.load_older(limit=2)
         assert page["has_more"] is True
         contents = [m["content"] for m in fresh.messages]
-        assert contents == ["question 1", "short answer", "question 2", "short answer"]
+        assert contents == ["question 1", SHORT_ANSWER, "question 2", SHORT_ANSWER]
         await fresh.load_older(limit=500)
         assert len(fresh.messages) == 6
     finally:
@@ -165,7 +166,7 @@ async def test_a_restart_mid_conversation_loses_and_duplicates_nothing(
         first = client.post("explain slowly")
         updates = first.updates()
         async for state in updates:
-            if len(state["content"]) > 50:
+            if len(state["content"]) > len(WITHOUT_MATERIAL) + 50:
                 break
         llm.pieces = ["after ", "restart"]
         await asyncio.to_thread(server.stop)
@@ -176,9 +177,9 @@ async def test_a_restart_mid_conversation_loses_and_duplicates_nothing(
 
         cut = await asyncio.wait_for(first, 30)
         assert cut["status"] == "error"  # cut off by the shutdown, stored with what it had
-        assert cut["content"].startswith("piece0 ")
+        assert cut["content"].startswith(WITHOUT_MATERIAL + "piece0 ")
         answers = await asyncio.wait_for(asyncio.gather(*later), 30)
-        assert [a["content"] for a in answers] == ["after restart"] * 3
+        assert [a["content"] for a in answers] == [WITHOUT_MATERIAL + "after restart"] * 3
         assert states[-3:] == ["connected", "reconnecting", "connected"]
         assert client.pending == []
 
@@ -212,7 +213,7 @@ async def test_a_question_queued_behind_a_reply_cut_off_by_a_restart_is_still_an
         await queued.echoed
         # The restart must cut q1's reply, so wait until it is under way.
         for _ in range(400):
-            if any(m["content"].startswith("piece") for m in client.messages):
+            if any(m["content"].startswith(WITHOUT_MATERIAL + "piece") for m in client.messages):
                 break
             await asyncio.sleep(0.025)
         llm.pieces = ["after"]
@@ -242,7 +243,7 @@ async def test_messages_written_before_the_server_is_up_start_one_chat_in_order(
         assert [c["id"] for c in chats] == [client.chat_id]
         held = [(m["role"], m["content"]) for m in client.messages]
         assert [text for role, text in held if role == "user"] == [f"note {n}" for n in range(4)]
-        assert [text for role, text in held if role == "assistant"] == ["short answer"] * 4
+        assert [text for role, text in held if role == "assistant"] == [SHORT_ANSWER] * 4
     finally:
         await client.close()
 
@@ -280,7 +281,7 @@ async def test_two_clients_of_one_chat_see_each_other_live(
     bob = client_for(running, chat_id=chat_id)
     await bob.connect()
     try:
-        assert [m["content"] for m in bob.messages] == ["from alice", "short answer"]
+        assert [m["content"] for m in bob.messages] == ["from alice", SHORT_ANSWER]
         typing: asyncio.Future[TypingEventData] = asyncio.get_running_loop().create_future()
 
         def on_typing(event: TypingEventData) -> None:
@@ -319,7 +320,7 @@ async def test_stop_ends_the_reply_in_progress_keeping_what_it_had(
                 break
         final = await asyncio.wait_for(reply, 30)
         assert final["status"] == "stopped"
-        assert final["content"].startswith("long0 ")
+        assert final["content"].startswith(WITHOUT_MATERIAL + "long0 ")
     finally:
         await client.close()
 

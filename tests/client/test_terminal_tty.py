@@ -130,7 +130,7 @@ def scripted_server(tmp_path: Path) -> Iterator[SpawnServer]:
             llm = stack.enter_context(model_answering(pieces, delay))
             server = ServerProcess(
                 tmp_path / "scripted",
-                extra_args=[f"--StudyMate.{key}={value}" for key, value in llm.config.items()],
+                extra_args=llm.args,
             )
             stack.callback(server.stop)
             server.start()

@@ -16,6 +16,7 @@ import pytest
 from fake_llm import FakeLLM
 
 from studymate_jupyter import ChatPanel
+from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.pytest_plugin import ServerProcess, free_port, is_final_reply
 
 NOTES = """# Gradient descent
@@ -50,7 +51,7 @@ async def server_answering(
     """A real `jupyter server` whose assistant streams `pieces` slowly, citing the library
     (one Markdown note, `notes.md`, in its root)."""
     llm = FakeLLM(pieces, delay=delay)
-    args = [f"--StudyMate.{name}={value}" for name, value in llm.config.items()]
+    args = llm.args
     server = ServerProcess(tmp_path / "server", extra_args=args)
     (server.root_dir / "notes.md").write_text(NOTES)
     await asyncio.to_thread(server.start)
@@ -214,7 +215,7 @@ async def test_messages_sync_live_between_the_panel_and_another_client(tmp_path)
             await until(
                 lambda: (
                     [m["content"] for m in panel.messages][-2:]
-                    == ["asked elsewhere", "a short answer"]
+                    == ["asked elsewhere", WITHOUT_MATERIAL + "a short answer"]
                     and panel.messages[-1]["status"] == "complete"
                 ),
                 what="the other client's message in the panel",
