@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import type {
+  AssistantInfo,
   Chat,
   ChatPatch,
   Document,
@@ -140,6 +141,11 @@ export class StudyMateAPI {
   /** How the library ranks passages, and a notice when a signal is missing. */
   retrieval(): Promise<RetrievalInfo> {
     return this.json<RetrievalInfo>('retrieval');
+  }
+
+  /** Who answers (the assistant and its model) and whether it can now. */
+  assistant(): Promise<AssistantInfo> {
+    return this.json<AssistantInfo>('assistant');
   }
 
   chunk(documentId: string, chunkId: string): Promise<Passage> {

@@ -1,5 +1,5 @@
 /** Pure text formatting shared by the views (unit-tested). */
-import type { Citation, Document, Passage } from './protocol';
+import type { AssistantInfo, Citation, Document, Passage } from './protocol';
 
 /** `p.3` or `p.3–5` (pages are 1-based). */
 export function pageLabel(start: number, end: number): string {
@@ -142,4 +142,36 @@ export function vectorStatusLine(doc: Document): string | null {
     default:
       return null;
   }
+}
+
+/** The kinds of server a built-in assistant's model runs on, by the assistant's name. */
+const MODEL_SERVERS: Record<string, string> = {
+  openai: 'OpenAI-compatible server'
+};
+
+/**
+ * Who answers, for the line under the message box: `Answered by llama3.2 (OpenAI-compatible
+ * server)`; the offline extractive assistant answers with passages of the library itself.
+ */
+export function assistantLine(info: AssistantInfo): string {
+  if (info.name === 'extractive') {
+    return "Answered offline from your library's passages";
+  }
+  if (info.model) {
+    return `Answered by ${info.model} (${MODEL_SERVERS[info.name] ?? info.name})`;
+  }
+  return `Answered by the ${info.name} assistant`;
+}
+
+/**
+ * What the chat warns of while the assistant cannot answer (its model server is down, refuses
+ * the key, lacks the model), with the server's own sentence why; `null` while it can.
+ */
+export function assistantWarning(info: AssistantInfo): string | null {
+  if (info.ready) {
+    return null;
+  }
+  const who = info.model ? `The language model ${info.model}` : `The ${info.name} assistant`;
+  const why = info.detail.trim();
+  return `${who} cannot answer now.${why ? ` ${why}` : ''}`;
 }

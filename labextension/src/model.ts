@@ -16,6 +16,7 @@ import {
   DRAFT_PREFIX,
   draftsToCreate,
   dueMessages,
+  endsReplyInError,
   initialState,
   isBlankDraft,
   isDraft,
@@ -68,6 +69,7 @@ export class StudyMateModel implements IDisposable {
     void this.refreshChats();
     void this.refreshDocuments();
     void this.refreshRetrieval();
+    void this.refreshAssistant();
   }
 
   dispose(): void {
@@ -293,6 +295,26 @@ export class StudyMateModel implements IDisposable {
     }
   }
 
+  // -------------------------------------------------------------------------
+  // Assistant
+
+  /**
+   * Ask who answers and whether it can now. Only the newest question's answer is kept: an
+   * older one, slower to come, must not hide the warning a failed reply just brought.
+   */
+  async refreshAssistant(): Promise<void> {
+    const asked = ++this._assistantAsked;
+    try {
+      const info = await this.api.assistant();
+      if (asked === this._assistantAsked) {
+        this.dispatch({ type: 'assistant/loaded', info });
+      }
+    } catch (reason) {
+      // An older server has no such endpoint: the chat simply does not say who answers.
+      console.debug('StudyMate: no assistant info', reason);
+    }
+  }
+
   /** The user has read the retrieval notice: it is not shown again (until it changes). */
   dismissRetrievalNotice(): void {
     this.dispatch({ type: 'retrieval/dismissed' });
@@ -383,10 +405,16 @@ export class StudyMateModel implements IDisposable {
     void this.refreshDocuments();
     // The server may have restarted with another retriever (or the missing weights added).
     void this.refreshRetrieval();
+    // Or with another model, or its model server may be back (or gone).
+    void this.refreshAssistant();
   }
 
   private _onFrame(frame: ServerFrame): void {
     this.dispatch({ type: 'frame', frame });
+    if (endsReplyInError(frame)) {
+      // Perhaps the model server went away: the chat says so, not only this reply.
+      void this.refreshAssistant();
+    }
     if (frame.type === 'message' || frame.type === 'messages') {
       // An echo may name the chat that later queued messages were waiting for.
       this._flush();
@@ -491,6 +519,8 @@ export class StudyMateModel implements IDisposable {
   /** The chat to reopen when the chat list arrives (see `restoreChat`). */
   private _restoring: string | null = null;
   private _chatsLoaded = false;
+  /** How many times the assistant info was asked for (see `refreshAssistant`). */
+  private _assistantAsked = 0;
   /** Drafts whose `POST chats` is on its way. */
   private _creating = new Set<string>();
   private _typingChat: string | null = null;

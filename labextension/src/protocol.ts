@@ -21,6 +21,7 @@ import type {
 } from './protocol.generated';
 
 export type {
+  AssistantInfo,
   AuthData,
   AuthFrame,
   AuthOkData,

@@ -1,5 +1,7 @@
 import { backoffDelay } from '../backoff';
 import {
+  assistantLine,
+  assistantWarning,
   chatTitle,
   citationLabel,
   citationTitle,
@@ -129,5 +131,46 @@ describe('reconnect backoff', () => {
     expect(backoffDelay(3, opts, () => 0.5)).toBe(3000);
     expect(backoffDelay(20, opts, () => 0.999999)).toBe(30000);
     expect(backoffDelay(20, opts, () => 0)).toBe(15000);
+  });
+});
+
+describe('who answers', () => {
+  const fake = { name: 'openai', model: 'fake', ready: true, detail: 'fake answers.' };
+  const down = {
+    ...fake,
+    ready: false,
+    detail: 'The model server could not be reached: is it running?'
+  };
+
+  it('names the model and the kind of server it runs on', () => {
+    expect(assistantLine(fake)).toBe('Answered by fake (OpenAI-compatible server)');
+    expect(assistantWarning(fake)).toBeNull();
+  });
+
+  it('says the offline assistant answers from the library itself', () => {
+    const extractive = { name: 'extractive', model: null, ready: true, detail: '' };
+    expect(assistantLine(extractive)).toBe("Answered offline from your library's passages");
+    expect(assistantWarning(extractive)).toBeNull();
+  });
+
+  it('names an installed assistant by its name, with its model when it has one', () => {
+    const custom = { name: 'tutor', model: null, ready: true, detail: '' };
+    expect(assistantLine(custom)).toBe('Answered by the tutor assistant');
+    expect(assistantLine({ ...custom, model: 'tiny' })).toBe('Answered by tiny (tutor)');
+  });
+
+  it("warns that the model cannot answer now, in the server's own words why", () => {
+    expect(assistantWarning(down)).toBe(
+      'The language model fake cannot answer now. ' +
+        'The model server could not be reached: is it running?'
+    );
+  });
+
+  it('still warns, in one sentence, when the server gives no reason', () => {
+    expect(assistantWarning({ ...down, detail: ' ' })).toBe(
+      'The language model fake cannot answer now.'
+    );
+    const custom = { name: 'tutor', model: null, ready: false, detail: '' };
+    expect(assistantWarning(custom)).toBe('The tutor assistant cannot answer now.');
   });
 });

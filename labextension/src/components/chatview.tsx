@@ -2,6 +2,7 @@
 import { addIcon, caretLeftIcon, downloadIcon, notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { assistantLine, assistantWarning } from '../format';
 import {
   isBlankDraft,
   isDraft,
@@ -13,6 +14,7 @@ import {
 } from '../reducer';
 import type { IPanelServices, IStudyMateSettings } from '../services';
 import { AddedDocuments, EmptyLibrary } from './addfiles';
+import { AssistantNotice } from './assistant';
 import { Composer } from './composer';
 import { MessageItem } from './message';
 import { ChatScopeBar } from './scope';
@@ -57,10 +59,15 @@ export function ChatView(props: IChatViewProps): JSX.Element {
     }
   };
 
+  const assistant = state.assistant;
+  const warning = assistant ? assistantWarning(assistant) : null;
+  // Who answers, beside Send; while it cannot, the warning above the messages says so.
   const hint =
-    state.connection === 'connected'
-      ? ''
-      : 'Not connected: messages are queued and sent when the connection is back.';
+    state.connection !== 'connected'
+      ? 'Not connected: messages are queued and sent when the connection is back.'
+      : assistant && !warning
+        ? assistantLine(assistant)
+        : '';
 
   return (
     <div className="jp-StudyMate-chat" data-chat-id={chatKey}>
@@ -116,6 +123,10 @@ export function ChatView(props: IChatViewProps): JSX.Element {
         disabled={!draft && !chat}
         documents={state.documents}
         onSave={scope => services.model.setChatScope(chatKey, scope)}
+      />
+      <AssistantNotice
+        warning={warning}
+        onCheck={() => void services.model.refreshAssistant()}
       />
       <div className="jp-StudyMate-messages" ref={list} onScroll={onScroll}>
         {state.hasMore[chatKey] && (

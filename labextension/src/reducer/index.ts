@@ -2,11 +2,12 @@
  * The panel's state and the pure reducer that folds server frames and user actions into it,
  * composed of one module per slice: `state` (its shape and the actions), `messages`,
  * `conversation` (echoes and pages), `outbox` (connection and offline queue), `drafts` (new
- * chats), `chats`, `typing` and `library`.
+ * chats), `chats`, `typing`, `library` and `assistant`.
  *
  * No DOM, no network, no JupyterLab: everything here is unit-tested with jest.
  */
 import type { ServerFrame } from '../protocol';
+import { reduceAssistant } from './assistant';
 import { applyChatFrame, heardOf, reduceChats } from './chats';
 import { applyMessage, mergePage } from './conversation';
 import { reduceDrafts } from './drafts';
@@ -32,6 +33,7 @@ export { draftsToCreate, dueMessages } from './outbox';
 export { isBlankDraft } from './drafts';
 export { typingIn } from './typing';
 export { addedDocuments, libraryIsEmpty, retrievalNotice } from './library';
+export { endsReplyInError } from './assistant';
 
 export function reduce(state: State, action: Action): State {
   switch (action.type) {
@@ -58,6 +60,8 @@ export function reduce(state: State, action: Action): State {
     case 'retrieval/loaded':
     case 'retrieval/dismissed':
       return reduceLibrary(state, action);
+    case 'assistant/loaded':
+      return reduceAssistant(state, action);
     case 'error/dismissed':
       return { ...state, lastError: null };
     default:

@@ -2,7 +2,15 @@
  * The panel's state, the actions that change it, and the draft keys of chats the server has
  * not created yet. Each slice of it has its module beside this one; `index.ts` composes them.
  */
-import type { Chat, ChatScope, Document, Message, RetrievalInfo, ServerFrame } from '../protocol';
+import type {
+  AssistantInfo,
+  Chat,
+  ChatScope,
+  Document,
+  Message,
+  RetrievalInfo,
+  ServerFrame
+} from '../protocol';
 
 /** What the connection indicator shows. */
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
@@ -73,6 +81,8 @@ export interface State {
   retrieval: RetrievalInfo | null;
   /** The retrieval notice the user dismissed: the same one is not shown again. */
   dismissedNotice: string | null;
+  /** Who answers and whether it can now (`GET assistant`); `null` until the server said. */
+  assistant: AssistantInfo | null;
   lastError: ErrorInfo | null;
   /** The next arrival sequence number (also counts frames, see `chatActivity`). */
   seq: number;
@@ -108,6 +118,7 @@ export function initialState(): State {
     progress: {},
     retrieval: null,
     dismissedNotice: null,
+    assistant: null,
     lastError: null,
     seq: 0,
     chatActivity: {}
@@ -136,4 +147,5 @@ export type Action =
   | { type: 'document/removed'; documentId: string }
   | { type: 'retrieval/loaded'; info: RetrievalInfo }
   | { type: 'retrieval/dismissed' }
+  | { type: 'assistant/loaded'; info: AssistantInfo }
   | { type: 'error/dismissed' };

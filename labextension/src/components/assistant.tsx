@@ -1,0 +1,25 @@
+/**
+ * The warning an open chat shows while its assistant cannot answer (the model server is down,
+ * refuses the key, lacks the model): who cannot answer, the server's sentence why, and a way
+ * to check again once it is fixed. Who answers, when it can, is the composer's hint.
+ */
+import * as React from 'react';
+
+export function AssistantNotice(props: {
+  warning: string | null;
+  onCheck: () => void;
+}): JSX.Element | null {
+  const { warning, onCheck } = props;
+  if (!warning) {
+    return null;
+  }
+  // Text, never HTML: the sentence comes from the server.
+  return (
+    <div className="jp-StudyMate-notice jp-StudyMate-assistantNotice" role="status">
+      <span>{warning}</span>
+      <button type="button" className="jp-StudyMate-link" onClick={onCheck}>
+        Check again
+      </button>
+    </div>
+  );
+}
