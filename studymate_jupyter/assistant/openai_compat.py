@@ -156,10 +156,14 @@ def _same_model(wanted: str, listed: str) -> bool:
 
 
 async def _after(first: str, pieces: AsyncGenerator[str, None]) -> AsyncGenerator[str, None]:
-    yield first
+    """`first`, then `pieces`, once the model has started answering (a request the model
+    server refuses is answered by the sentence that says so, alone)."""
     # Closed with this one, so that a stop closes the connection at once.
     async with aclosing(pieces):
         async for piece in pieces:
+            if first:
+                yield first
+                first = ""
             yield piece
 
 
