@@ -51,6 +51,9 @@ class LiveView:
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush = 0.0
         self._documents_task: asyncio.Future[None] | None = None
+        #: The assistant info being asked for, and how many times it was (the newest wins).
+        self._assistant_task: asyncio.Future[None] | None = None
+        self._assistant_asked = 0
 
     def attach(self, backend: Backend) -> None:
         """Follow ``backend``'s client from now on (on the client's loop)."""
@@ -112,16 +115,41 @@ class LiveView:
             self.chats = chats
         self.flush()
 
+    def request_assistant(self) -> None:
+        """Ask again who answers and whether it can now (on the client's loop)."""
+        self._assistant_task = asyncio.ensure_future(self.refresh_assistant())
+
+    async def refresh_assistant(self) -> None:
+        self._assistant_asked += 1
+        asked = self._assistant_asked
+        try:
+            info = await self._client().assistant_info()
+        except StudyMateError as exc:
+            # An older server has no such endpoint: the header simply does not say who answers.
+            log.info("cannot ask who answers: %s", exc)
+            return
+        if asked != self._assistant_asked or self.closed:
+            return  # a newer question is on its way (after a failed reply, say)
+        with self.lock:
+            self.screen.show_assistant(info)
+
     def set_state(self, state: ConnectionState | str) -> None:
         backend = self.backend
         if backend is not None and backend.in_process and state == "connected":
             state = "in-process"
         reason = backend.local_reason if backend is not None else None
         with self.lock:
-            self.state = state
+            previous, self.state = self.state, state
             self.screen.show_status(state, reason)
+        if backend is not None and state in ("connected", "in-process") and previous != state:
+            # On every (re)connect: the server may have restarted with another model, or its
+            # model server may be back (or gone).
+            self.request_assistant()
 
     def _on_message(self, message: Message) -> None:
+        if message.get("role") == "assistant" and message.get("status") == "error":
+            # Perhaps the model server went away: the header says so, not only this reply.
+            self.request_assistant()
         if self.backend is not None and message.get("chat_id") == self.backend.client.chat_id:
             if message.get("role") == "assistant" and message.get("status") != "streaming":
                 # A finished reply means the assistant stopped typing, whenever the typing

@@ -67,6 +67,7 @@ class ChatPanel:
                 retry_error=self._retry,
                 open_chip=self._on_chip,
                 retry_reply=self._on_retry,
+                check_assistant=self._on_check_assistant,
             )
         )
         self._thread = ClientThread(
@@ -351,6 +352,10 @@ class ChatPanel:
         question = next((m for m in messages if m["id"] == answered.get(message["id"])), None)
         if question is not None:
             self._submit(self._post_input(question["content"]))
+
+    def _on_check_assistant(self) -> None:
+        if self._view.backend is not None:
+            self._submit(self._view.refresh_assistant())
 
     def _on_new_chat(self) -> None:
         self._submit(self._new_chat())

@@ -17,9 +17,10 @@ from .question import QuestionBox
 from .render import escape
 from .scope import WHOLE_LIBRARY, describe, scope_options, value_of
 from .views import MessageView, PreviewView, show
+from .who_answers import assistant_line, assistant_warning
 
 if TYPE_CHECKING:
-    from ..protocol import Chat, ChatScope, Citation, Document, Message
+    from ..protocol import AssistantInfo, Chat, ChatScope, Citation, Document, Message
 
 _INDICATOR = {
     "connecting": ("#b26a00", "connecting…"),
@@ -28,6 +29,11 @@ _INDICATOR = {
     "offline": ("#c62828", "offline"),
     "in-process": ("#1565c0", "in-process"),
 }
+#: The panel's notice in JupyterLab: its warning background, with fallbacks outside it.
+_WARNING_STYLE = (
+    "background: var(--jp-warn-color3, #ffe0b2); color: var(--jp-ui-font-color1, #212121);"
+    " padding: 2px 6px; line-height: 1.4"
+)
 NEW_CHAT = ""  # the picker's value for "a new chat" (its first message creates it)
 
 
@@ -43,10 +49,12 @@ class Actions:
     retry_error: Callable[[], None]
     open_chip: Callable[[int, Citation], None]
     retry_reply: Callable[[Message], None]
+    check_assistant: Callable[[], None]
 
 
 class Screen:
-    """The widgets of a chat panel (header, messages, typing, errors, input, preview)."""
+    """The widgets of a chat panel (header with who answers, messages, typing, errors, input,
+    preview)."""
 
     def __init__(self, actions: Actions) -> None:
         self._actions = actions
@@ -78,6 +86,17 @@ class Screen:
             layout=w.Layout(width="auto", max_width="100%"),
         )
         self.scope_picker.observe(self._on_scope, names="value")
+        # Who answers, under the connection; hidden until the server said.
+        self.assistant_line = w.HTML("", layout=w.Layout(display="none"))
+        self.assistant_warning = w.HTML("", layout=w.Layout(flex="1 1 auto"))
+        self.check_assistant_button = w.Button(
+            description="Check again", icon="refresh", layout=w.Layout(width="auto")
+        )
+        self.check_assistant_button.on_click(lambda _button: actions.check_assistant())
+        self.assistant_bar = w.HBox(
+            [self.assistant_warning, self.check_assistant_button],
+            layout=w.Layout(display="none", align_items="center"),
+        )
         self.header = w.VBox(
             [
                 w.HBox(
@@ -85,6 +104,8 @@ class Screen:
                     layout=w.Layout(align_items="center"),
                 ),
                 self.scope_picker,
+                self.assistant_line,
+                self.assistant_bar,
             ]
         )
         self.message_list = w.VBox(
@@ -143,6 +164,23 @@ class Screen:
 
     def show_status(self, state: str, reason: str | None) -> None:
         self.status.value = self._indicator_html(state, reason)
+
+    def show_assistant(self, info: AssistantInfo) -> None:
+        """Who answers; while it cannot, a warning with the server's sentence why instead."""
+        warning = assistant_warning(info)
+        if warning is None:
+            line = (
+                '<small style="color: var(--jp-ui-font-color2, #616161)">'
+                f"{escape(assistant_line(info))}</small>"
+            )
+            if self.assistant_line.value != line:
+                self.assistant_line.value = line
+        else:
+            html = f'<div style="{_WARNING_STYLE}">⚠ {escape(warning)}</div>'
+            if self.assistant_warning.value != html:
+                self.assistant_warning.value = html
+        show(self.assistant_line, warning is None)
+        show(self.assistant_bar, warning is not None)
 
     def render_messages(self, shown: list[Message]) -> None:
         keep: dict[str, MessageView] = {}
