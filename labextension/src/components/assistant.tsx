@@ -17,7 +17,13 @@ export function AssistantNotice(props: {
   return (
     <div className="jp-StudyMate-notice jp-StudyMate-assistantNotice" role="status">
       <span>{warning}</span>
-      <button type="button" className="jp-StudyMate-link" onClick={onCheck}>
+      {/* Kept on one line: the sidebar is narrow, and a broken label reads as two links. */}
+      <button
+        type="button"
+        className="jp-StudyMate-link"
+        style={{ whiteSpace: 'nowrap' }}
+        onClick={onCheck}
+      >
         Check again
       </button>
     </div>
