@@ -90,7 +90,10 @@ class Screen:
         self.assistant_line = w.HTML("", layout=w.Layout(display="none"))
         self.assistant_warning = w.HTML("", layout=w.Layout(flex="1 1 auto"))
         self.check_assistant_button = w.Button(
-            description="Check again", icon="refresh", layout=w.Layout(width="auto")
+            description="Check again",
+            icon="refresh",
+            # Not shrunk by a long warning beside it: its label must stay whole.
+            layout=w.Layout(width="auto", flex="0 0 auto"),
         )
         self.check_assistant_button.on_click(lambda _button: actions.check_assistant())
         self.assistant_bar = w.HBox(
