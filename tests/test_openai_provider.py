@@ -201,6 +201,31 @@ class TestGroundedAnswers:
         assert "Nothing in the student's course material matches" in system
 
 
+class TestStreaming:
+    async def test_a_fast_stream_arrives_whole_in_coalesced_frames(self, chat_ws, llm):
+        llm.pieces, llm.delay = [f"t{n} " for n in range(2000)], 0
+        ws = await chat_ws()
+        frames = await ws.reply_to("hello")
+        replies = [
+            f
+            for f in frames
+            if f["type"] == "message" and f["data"]["message"]["role"] == "assistant"
+        ]
+        assert final_reply(frames)["content"] == prompt.WITHOUT_MATERIAL + "".join(llm.pieces)
+        assert len(replies) < 200, "2000 tokens are not 2000 frames"
+
+    async def test_a_slow_stream_shows_its_text_as_it_comes(self, chat_ws, llm):
+        llm.pieces, llm.delay = [f"s{n} " for n in range(10)], 0.1
+        ws = await chat_ws()
+        frames = await ws.reply_to("hello")
+        grown = [
+            f["data"]["message"]["content"]
+            for f in frames
+            if f["type"] == "message" and f["data"]["message"]["role"] == "assistant"
+        ]
+        assert len(set(grown)) >= 5, "the text grew in several steps"
+
+
 class TestAHistoryOverTheBudget:
     @pytest.fixture
     def provider(self, llm):
@@ -444,8 +469,12 @@ class TestTheOfflineAssistant:
         return {}
 
     async def test_is_ready_and_uses_no_model(self, api):
-        info = await api("assistant")
-        assert (info["name"], info["model"], info["ready"]) == ("extractive", None, True)
+        assert await api("assistant") == {
+            "name": "extractive",
+            "model": None,
+            "ready": True,
+            "detail": "Answers offline, with sentences quoted from the passages of your library.",
+        }
 
 
 class TestTheDeprecatedSettings:

@@ -206,3 +206,21 @@ def test_the_in_process_app_refuses_the_same_settings_when_it_is_built():
         StudyMate(stream_frame_rate=0)
     with pytest.raises(TraitError, match=r"^StudyMate\.assistant: there is no assistant 'gpt'"):
         StudyMate(assistant="gpt")
+
+
+def test_the_built_in_parts_are_entry_points_like_any_installed_one():
+    from importlib.metadata import entry_points
+
+    from studymate_jupyter.assistant.extractive import ExtractiveAssistant
+    from studymate_jupyter.assistant.openai_compat import OpenAIProvider
+    from studymate_jupyter.library.hybrid import HybridRetriever
+    from studymate_jupyter.library.retrieval import Bm25Retriever
+
+    def registered(group: str) -> dict[str, type]:
+        return {point.name: point.load() for point in entry_points(group=group)}
+
+    assert registered("studymate.assistants") == {
+        "extractive": ExtractiveAssistant,
+        "openai": OpenAIProvider,
+    }
+    assert registered("studymate.retrievers") == {"bm25": Bm25Retriever, "hybrid": HybridRetriever}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from ..passages import Hit
-    from ..protocol import Citation
+    from ..protocol import AssistantInfo, Citation
 
 EMPTY_LIBRARY = (
     "There are no documents in your StudyMate library yet, so I have nothing to answer from. "
@@ -45,6 +45,7 @@ NEAR_DUPLICATE = 0.8
 # A follow-up this short ("and for factors?") leans on the question before it.
 FOLLOW_UP_TERMS = 3
 LEAD = "From your course material:"
+DETAIL = "Answers offline, with sentences quoted from the passages of your library."
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,9 @@ class ExtractiveAssistant(Assistant):
     """Composes replies from retrieved passages; says so plainly when there is nothing."""
 
     name = "extractive"
+
+    async def info(self) -> AssistantInfo:
+        return {"name": self.name, "model": None, "ready": True, "detail": DETAIL}
 
     async def answer(self, question: Question) -> Answer:
         if not await self.library.has_documents(question.user_id):
