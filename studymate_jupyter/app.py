@@ -16,7 +16,7 @@ from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
 from .handlers import library, rest
-from .handlers.base import HandlerContext, Limits
+from .handlers.base import Compression, HandlerContext, Limits
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
 from .identity import Identity, default_owner_id, names_users
@@ -37,6 +37,12 @@ ASSISTANTS: PartKind[Assistant] = PartKind("assistant", Assistant, "studymate.as
 RETRIEVERS: PartKind[Retriever] = PartKind("retriever", Retriever, "studymate.retrievers")
 # The StudyMate.openai_* settings, deprecated for OpenAIProvider's own (kept for one release).
 MOVED_TO_PROVIDER = {"openai_base_url": "base_url", "openai_model": "model"}
+# What zlib takes; raw deflate has no 256-byte window (8 bits).
+ZLIB_RANGES = {
+    "compression_level": (0, 9),
+    "compression_mem_level": (1, 9),
+    "compression_window_bits": (9, 15),
+}
 
 
 class StudyMate(ExtensionApp):
@@ -147,6 +153,34 @@ class StudyMate(ExtensionApp):
         help="Most frames a second a streaming reply sends each subscriber (default 20; more "
         "than 0).",
     )
+    compression = Bool(
+        True,
+        config=True,
+        help="""Compress /ws/chat frames (permessage-deflate, RFC 7692) for a client that offers
+        it, as browsers do (default True). False: every connection's frames go uncompressed.
+        A frame that inflates past jupyter-server's websocket_max_message_size (10 MiB by
+        default) closes its connection with 1009, as a frame that large would.""",
+    )
+    compression_level = Int(
+        6,
+        config=True,
+        help="zlib level the server compresses its frames with: 1 (fastest) to 9 (smallest), "
+        "0 sends them deflated but not compressed (default 6).",
+    )
+    compression_mem_level = Int(
+        5,
+        config=True,
+        help="zlib memLevel of each compressing connection, 1 to 9: its compressor holds "
+        "2**(mem_level + 9) bytes beside its window (default 5: 16 KiB; zlib's own is 8).",
+    )
+    compression_window_bits = Int(
+        12,
+        config=True,
+        help="Base-2 logarithm of the compression window in bytes, 9 to 15 (default 12: 4 KiB; "
+        "15 is 32 KiB, deflate's largest). The server compresses with it and asks it of a "
+        "client that allows it (client_max_window_bits, as browsers do); a connection keeps "
+        "about 4 windows of compressor and 1 of decompressor state.",
+    )
 
     #: The services, once initialize_settings has built them.
     services: Services | None = None
@@ -183,6 +217,14 @@ class StudyMate(ExtensionApp):
             raise TraitError(
                 f"StudyMate.rate_limit must be 0 (no limit) or more, not {proposal['value']}"
             )
+        return value
+
+    @validate("compression_level", "compression_mem_level", "compression_window_bits")
+    def _zlib_range(self, proposal: Bunch) -> int:
+        name, value = proposal["trait"].name, int(proposal["value"])
+        low, high = ZLIB_RANGES[name]
+        if not low <= value <= high:
+            raise TraitError(f"StudyMate.{name} must be {low} to {high}, not {value}")
         return value
 
     @default("owner_id")
@@ -276,6 +318,13 @@ class StudyMate(ExtensionApp):
             limits=Limits(
                 int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
             ),
+            compression=Compression(
+                int(self.compression_level),
+                int(self.compression_mem_level),
+                int(self.compression_window_bits),
+            )
+            if self.compression
+            else None,
         )
         # Runs once the server's event loop does: the IOLoop exists from the start of
         # ServerApp.initialize so that extensions can schedule such work on it.

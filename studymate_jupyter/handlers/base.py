@@ -40,6 +40,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Compression:
+    """How /ws/chat compresses (permessage-deflate) for a client that offers it."""
+
+    level: int  # zlib level, 0-9
+    mem_level: int  # zlib memLevel, 1-9
+    window_bits: int  # log2 of the LZ77 window each way, 9-15
+
+
+@dataclass(frozen=True)
 class HandlerContext:
     """Everything the app builds once and hands to each handler."""
 
@@ -48,6 +57,8 @@ class HandlerContext:
     assistant: Assistant
     identity: Identity
     limits: Limits
+    # None: the socket never compresses (c.StudyMate.compression = False).
+    compression: Compression | None = None
 
 
 class StudyMateHandler(ExtensionHandlerMixin, APIHandler):

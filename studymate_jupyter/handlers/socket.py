@@ -14,7 +14,69 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..chat.connection import ChatConnection
-from .base import AUTH_RESOURCE, HandlerContext
+from .base import AUTH_RESOURCE, Compression, HandlerContext
+
+EXTENSIONS = "Sec-WebSocket-Extensions"
+DEFLATE_PARAMETERS = {
+    "server_no_context_takeover",
+    "client_no_context_takeover",
+    "server_max_window_bits",
+    "client_max_window_bits",
+}
+
+
+def agree_deflate(offers: str, window_bits: int) -> str | None:
+    """The permessage-deflate response (RFC 7692) to a client's offers, its windows at most
+    2**window_bits bytes each way; None when no offer can be accepted.
+
+    The server's window is always bounded (server_max_window_bits may be answered unasked);
+    the client's only when its offer allows it (client_max_window_bits), as the RFC says."""
+    for offer in offers.split(","):
+        name, *params = (part.strip() for part in offer.split(";"))
+        if name.lower() != "permessage-deflate":
+            continue
+        asked: dict[str, str | None] = {}
+        for param in params:
+            key, has_value, value = (part.strip() for part in param.partition("="))
+            key = key.lower()
+            if key in asked or key not in DEFLATE_PARAMETERS:
+                break
+            asked[key] = value.strip('"') if has_value else None
+        else:
+            agreed = _agree(asked, window_bits)
+            if agreed is not None:
+                return "; ".join(["permessage-deflate", *agreed])
+    return None
+
+
+def _agree(asked: dict[str, str | None], window_bits: int) -> list[str] | None:
+    """The parameters of one acceptable offer, or None to decline it."""
+    # Tornado drops parameters without a value when it reads the header, so it cannot
+    # honour server_no_context_takeover: decline it, as the RFC asks of a server that cannot.
+    # client_no_context_takeover is the client's own affair: the answer may leave it out.
+    if "server_no_context_takeover" in asked:
+        return None
+    agreed = []
+    for side in ("server", "client"):
+        key = f"{side}_max_window_bits"
+        if key not in asked:
+            if side == "server":
+                agreed.append(f"{key}={window_bits}")
+            continue  # a client that did not allow it keeps its 32 KiB window
+        value = asked[key]
+        if value is None:
+            if side == "server":
+                return None  # server_max_window_bits needs a value
+            bits = window_bits
+        elif value.isdigit() and 8 <= int(value) <= 15:
+            # zlib's raw deflate has no 256-byte window (it would use 512): decline 8.
+            bits = min(int(value), window_bits)
+            if bits < 9:
+                return None
+        else:
+            return None
+        agreed.append(f"{key}={bits}")
+    return agreed
 
 
 class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -35,6 +97,7 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
             self.authorizer.is_authorized(self, user, "execute", AUTH_RESOURCE)
         ):
             raise web.HTTPError(403)
+        self._bound_compression_offer()
         limits = self.context.limits
         self.connection = ChatConnection(
             self.context.chats,
@@ -45,6 +108,27 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
             burst=limits.burst,
         )
         await super().get(*args, **kwargs)
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        # None: Tornado ignores any offer and frames go uncompressed.
+        compression = self.context.compression
+        if compression is None:
+            return None
+        return {"compression_level": compression.level, "mem_level": compression.mem_level}
+
+    def _bound_compression_offer(self) -> None:
+        """Put the bounded answer in place of the client's offer. Tornado agrees to whatever
+        is offered (its get_compression_options has no window size), so that each connection
+        would keep a 32 KiB window and 256 KiB of compressor state."""
+        compression: Compression | None = self.context.compression
+        headers = self.request.headers
+        if compression is None or EXTENSIONS not in headers:
+            return
+        agreed = agree_deflate(headers[EXTENSIONS], compression.window_bits)
+        if agreed is None:
+            del headers[EXTENSIONS]
+        else:
+            headers[EXTENSIONS] = agreed
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         assert self.connection is not None  # made in get() before the upgrade
