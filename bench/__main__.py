@@ -15,16 +15,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import history, hybrid_search, ingest, persistence, retrieval, roundtrip, streaming
+from . import (
+    compression,
+    history,
+    hybrid_search,
+    ingest,
+    persistence,
+    retrieval,
+    roundtrip,
+    streaming,
+)
 from .report import Row, table
 from .servers import REPO, BareEcho
 from .sizes import FULL, QUICK, Sizes
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8")
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 # Figure 8 ingests R's reference index with every vector (MiniLM: most of an hour on two
 # shared cores), so a plain run leaves it out: `--only 8` runs it.
-DEFAULT_FIGURES = ("1", "2", "3", "4", "5", "6", "7")
+DEFAULT_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "9")
 
 
 def raise_fd_limit() -> int:
@@ -95,6 +104,9 @@ def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict
                 found, not_measured = [], [(f"{figure}. {what}", f"failed: {exc}")]
             rows += found
             missing += not_measured
+    if "9" in figures:
+        log("9. compression")
+        rows += compression.run(workdir, sizes)
     log("done")
     rows.sort(key=lambda row: row.section)
     return {

@@ -11,6 +11,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,15 @@ BATCH = 50_000
 CONTENT = "A message of about the length people type into a study chat, " * 3
 
 
-def build(path: Path, total: int, in_chat: int) -> float:
-    """Write `total` messages, `in_chat` of them in CHAT; the seconds it took."""
+def same_content(n: int, role: str) -> str:
+    return CONTENT
+
+
+def build(
+    path: Path, total: int, in_chat: int, content: Callable[[int, str], str] = same_content
+) -> float:
+    """Write `total` messages, `in_chat` of them in CHAT, the n-th one's text `content(n,
+    role)`; the seconds it took."""
     started = time.perf_counter()
     Database(f"sqlite:///{path}").close()  # the real schema, through the migrations
     others = [f"other-{n}" for n in range(max(1, (total - in_chat) // OTHER_CHAT_SIZE))]
@@ -66,7 +74,7 @@ def build(path: Path, total: int, in_chat: int) -> float:
                 asked[chat] = message_id
             else:
                 role, reply_to = "assistant", asked.pop(chat)
-            rows.append((message_id, OWNER, chat, role, CONTENT, stamp, reply_to))
+            rows.append((message_id, OWNER, chat, role, content(n, role), stamp, reply_to))
         conn.executemany(
             "INSERT INTO messages (id, user_id, chat_id, role, content, status, citations, "
             "created_at, reply_to) VALUES (?, ?, ?, ?, ?, 'complete', '[]', ?, ?)",
@@ -77,7 +85,7 @@ def build(path: Path, total: int, in_chat: int) -> float:
         conn.execute(
             "INSERT INTO messages (id, user_id, chat_id, role, content, status, citations, "
             "created_at, reply_to) VALUES (?, ?, ?, 'assistant', ?, 'complete', '[]', ?, ?)",
-            (f"{question}-answer", OWNER, chat, CONTENT, stamp, question),
+            (f"{question}-answer", OWNER, chat, content(total, "assistant"), stamp, question),
         )
     conn.executemany(
         "UPDATE chats SET message_count = ? WHERE id = ?", [(v, k) for k, v in counts.items()]

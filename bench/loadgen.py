@@ -41,10 +41,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Setup:
-    """One process's connections: the chat each one follows (None: none) and its stream mode."""
+    """One process's connections: the chat each one follows (None: none), its stream mode,
+    and whether it offers compression (permessage-deflate; none by default)."""
 
     chat_ids: tuple[str | None, ...]
     stream_modes: tuple[str, ...] = ()
+    compressed: tuple[bool, ...] = ()
 
 
 def wire_bytes(payload: int) -> int:
@@ -93,10 +95,27 @@ class Conn:
     async def send(self, text: str) -> None:
         await self.ws.write_message(text)
 
+    @property
+    def socket_bytes(self) -> int:
+        """Bytes of frames read off the socket so far, as sent (compressed or not). Tornado
+        counts them in a private attribute; rx_bytes counts frames as they inflate."""
+        return int(self.ws.protocol._wire_bytes_in)  # type: ignore[union-attr]
 
-async def connect(target: Target, chat_id: str | None, stream: str) -> Conn:
+
+async def connect(
+    target: Target, chat_id: str | None, stream: str, compressed: bool = False
+) -> Conn:
     request = HTTPRequest(target.url, headers=target.headers, request_timeout=60)
-    conn = Conn(await websocket_connect(request, max_message_size=64 * 1024 * 1024))
+    ws = await websocket_connect(
+        request,
+        max_message_size=64 * 1024 * 1024,
+        # {}: offer permessage-deflate on Tornado's terms (as browsers offer it).
+        compression_options={} if compressed else None,
+    )
+    if compressed and "Sec-WebSocket-Extensions" not in (ws.headers or {}):
+        ws.close()
+        raise RuntimeError("the server did not agree to compression")
+    conn = Conn(ws)
     if target.studymate:
         data: dict[str, Any] = {"stream": stream}
         if chat_id is not None:
@@ -120,15 +139,20 @@ class Session:
 
     async def open(self) -> None:
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        modes = self.setup.stream_modes or ("full",) * len(self.setup.chat_ids)
+        count = len(self.setup.chat_ids)
+        modes = self.setup.stream_modes or ("full",) * count
+        compressed = self.setup.compressed or (False,) * count
 
-        async def one(chat_id: str | None, mode: str) -> Conn:
+        async def one(chat_id: str | None, mode: str, deflate: bool) -> Conn:
             async with gate:
-                return await connect(self.target, chat_id, mode)
+                return await connect(self.target, chat_id, mode, deflate)
 
         self.conns = list(
             await asyncio.gather(
-                *(one(c, m) for c, m in zip(self.setup.chat_ids, modes, strict=True))
+                *(
+                    one(c, m, d)
+                    for c, m, d in zip(self.setup.chat_ids, modes, compressed, strict=True)
+                )
             )
         )
 
@@ -264,6 +288,21 @@ class Session:
                 raise RuntimeError("history page is short")
         return out
 
+    async def history_bytes(self, limit: int) -> int:
+        """Socket bytes of one page of history, from the request to the page's last byte."""
+        conn = self.conns[0]
+        before = conn.socket_bytes
+        frame = json.dumps(
+            {"type": "load_messages", "data": {"chat_id": self.chat(0), "limit": limit}}
+        )
+        await conn.send(frame)
+        while (reply := await conn.recv_json())["type"] != "messages":
+            if reply["type"] == "error":
+                raise RuntimeError(f"server error: {reply['data']}")
+        if len(reply["data"]["messages"]) != limit:
+            raise RuntimeError("history page is short")
+        return conn.socket_bytes - before
+
     # -- retrieval: time from a question to the first piece of its answer --
 
     async def first_piece(self, questions: list[str]) -> list[float]:
@@ -288,8 +327,13 @@ class Session:
     async def stream(self) -> list[dict[str, Any]]:
         ask = message_frame(self.chat(0), new_id(), "please write a long answer")
         counting = [self._count_reply(conn) for conn in self.conns]
+        before = [conn.socket_bytes for conn in self.conns]
         await self.conns[0].send(ask)
-        return list(await asyncio.gather(*counting))
+        counts = list(await asyncio.gather(*counting))
+        # Every frame from the question to the reply's end (and any read ahead with it).
+        for count, conn, start in zip(counts, self.conns, before, strict=True):
+            count["socket_bytes"] = conn.socket_bytes - start
+        return counts
 
     @staticmethod
     async def _count_reply(conn: Conn) -> dict[str, Any]:
