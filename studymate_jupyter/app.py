@@ -341,6 +341,7 @@ class StudyMate(ExtensionApp):
                 (f"{api}/chats/{CHAT_ID}", rest.ChatHandler, kwargs),
                 (f"{api}/chats/{CHAT_ID}/messages", rest.MessagesHandler, kwargs),
                 (f"{api}/chats/{CHAT_ID}/export", rest.ExportHandler, kwargs),
+                (f"{api}/messages/search", rest.MessageSearchHandler, kwargs),
                 (f"{api}/documents", library.DocumentsHandler, kwargs),
                 (f"{api}/documents/{DOCUMENT_ID}", library.DocumentHandler, kwargs),
                 (

@@ -98,6 +98,11 @@ class ChatClient:
         await self.send("message", data)
         return await self.recv_until(is_final_reply, timeout=30)
 
+    async def after_reply(self) -> list[Frame]:
+        """The frames that follow a reply's final state: typing off, then the chat_updated
+        that carries its chat's new unread count."""
+        return await self.recv_until(lambda f: f["type"] == "chat_updated")
+
     def close(self) -> None:
         self.conn.close()
 

@@ -67,9 +67,9 @@ async def test_load_messages_returns_the_history_oldest_first(chat_ws):
     ws = await chat_ws()
     frames = await ws.reply_to("first question")
     chat_id = frames[0]["data"]["chat_id"]
-    await ws.recv()  # typing off
+    await ws.after_reply()
     await ws.reply_to("second question", chat_id=chat_id)
-    await ws.recv()
+    await ws.after_reply()
 
     await ws.send("load_messages", {"chat_id": chat_id})
     page = await ws.recv()
@@ -89,7 +89,7 @@ async def test_typing_reaches_the_other_connections_of_the_chat_but_not_the_send
     first = await chat_ws()
     frames = await first.reply_to("hello")
     chat_id = frames[0]["data"]["chat_id"]
-    await first.recv()  # typing off
+    await first.after_reply()
     second = await chat_ws()
     await second.send("auth", {"chat_id": chat_id})
     assert (await second.recv())["type"] == "auth_ok"
@@ -132,6 +132,9 @@ async def test_every_connection_of_the_user_hears_chat_created_updated_and_delet
     created = await listener.recv()
     assert created["type"] == "chat_created"
     assert created["data"]["chat_id"] == chat_id
+
+    replied = await listener.recv()
+    assert (replied["type"], replied["data"]["unread"]) == ("chat_updated", 1)
 
     await api(f"chats/{chat_id}", method="PATCH", body={"title": "Calculus"})
     updated = await listener.recv()

@@ -150,7 +150,7 @@ class TestTwoUsers:
             await bob.send(frame_type, data)
             frame = await bob.recv()
             assert frame["data"]["code"] == "not_found", frame_type
-        await alice.recv()  # typing off
+        await alice.after_reply()
         await alice.expect_nothing_sent()  # nothing of bob's reached alice's chat
 
     async def test_another_users_chat_is_404_over_rest(self, as_user, rest_as):
@@ -188,6 +188,12 @@ class TestTwoUsers:
         await rest_as("alice", f"chats/{chat_id}", "PATCH", {"title": "mine"})
         await rest_as("alice", f"chats/{chat_id}", "DELETE")
         events = await alices_other_tab.recv_until(lambda f: f["type"] == "chat_deleted")
-        assert [f["type"] for f in events] == ["chat_created", "chat_updated", "chat_deleted"]
+        # Created, its reply ended (unread: 1), renamed, deleted.
+        assert [f["type"] for f in events] == [
+            "chat_created",
+            "chat_updated",
+            "chat_updated",
+            "chat_deleted",
+        ]
         # Those went out to alice's connections; any that went to bob would be here by now.
         await bob.expect_nothing_sent()

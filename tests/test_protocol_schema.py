@@ -110,6 +110,12 @@ async def test_every_frame_the_server_sends_matches_the_schema(chat_ws, api, jp_
     await full.reply_to("How fast is light in glass?", chat_id=chat["id"])
     await delta.recv_until(lambda f: f["type"] == "message_delta" and "status" in f["data"])
     await full.recv_until(lambda f: f["type"] == "chat_updated")
+    reply = next(f for f in reversed(full.seen) if is_final_reply(f))["data"]["message"]
+    ref = {"chat_id": chat["id"], "message_id": reply["id"]}
+    await full.send("react", {**ref, "emoji": "👍"})
+    await full.recv_until(lambda f: f["type"] == "reaction")
+    await full.send("feedback", {**ref, "rating": "down", "note": "Say more."})
+    await full.recv_until(lambda f: f["type"] == "feedback")
     await full.send("load_messages", {"chat_id": chat["id"]})
     await full.send("typing", {"chat_id": chat["id"], "is_typing": True})
     await delta.recv_until(lambda f: f["type"] == "typing" and f["data"]["role"] == "user")

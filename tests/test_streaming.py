@@ -127,7 +127,7 @@ async def test_a_resent_message_id_is_echoed_but_not_stored_or_answered_twice(ch
     await ws.send("message", {"message": sent})
     frames = await ws.recv_until(is_final_reply)
     chat_id = frames[0]["data"]["chat_id"]
-    await ws.recv()  # typing off
+    await ws.recv_until(lambda f: f["type"] == "chat_updated")  # typing off, then unread: 1
 
     await ws.send("message", {"message": {**sent, "content": "changed"}, "chat_id": chat_id})
     echo = await ws.recv()

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 from ..protocol import (
     AuthFrame,
     ClientFrame,
+    FeedbackFrame,
     LoadMessagesFrame,
     MessageFrame,
     ProtocolError,
+    ReactFrame,
+    ReadFrame,
     StopFrame,
     StreamMode,
     TypingFrame,
@@ -114,3 +117,13 @@ class ChatConnection:
             await self.chats.stop(user_id, frame.data.chat_id)
         elif isinstance(frame, UnsubscribeFrame):
             self.chats.hub.unsubscribe(self, frame.data.chat_id)
+        elif isinstance(frame, ReactFrame):
+            react = frame.data
+            await self.chats.react(user_id, react.chat_id, react.message_id, react.emoji, react.on)
+        elif isinstance(frame, FeedbackFrame):
+            rate = frame.data
+            await self.chats.feedback(
+                user_id, rate.chat_id, rate.message_id, rate.rating, rate.note
+            )
+        elif isinstance(frame, ReadFrame):
+            await self.chats.read(user_id, frame.data.chat_id, frame.data.message_id)

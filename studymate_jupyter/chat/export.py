@@ -41,6 +41,14 @@ def _message_markdown(message: Message) -> str:
     if message["citations"]:
         lines += ["", "Sources:", ""]
         lines += [f"- {cite(n, c)}" for n, c in enumerate(message["citations"], start=1)]
+    reactions = message.get("reactions") or {}
+    if reactions:
+        lines += ["", "Reactions: " + " ".join(f"{e} {len(who)}" for e, who in reactions.items())]
+    feedback = message.get("feedback")
+    if feedback:
+        rated = "👍 helpful" if feedback["rating"] == "up" else "👎 not helpful"
+        note = f": {feedback['note']}" if feedback["note"] else ""
+        lines += ["", f"Your feedback: {rated}{note}"]
     return "\n".join(lines)
 
 
@@ -61,6 +69,8 @@ def to_notebook(chat: Chat, messages: list[Message]) -> tuple[str, str, str]:
             "message_id": message["id"],
             "role": message["role"],
             "citations": message["citations"],
+            "reactions": message.get("reactions") or {},
+            "feedback": message.get("feedback"),
         }
         notebook.cells.append(cell)
     nbformat.validate(notebook)

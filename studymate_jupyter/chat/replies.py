@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -81,6 +82,8 @@ class Replies:
         self.live: dict[str, LiveReply] = {}
         # Replies that have ended, by chat, while their final state is being stored.
         self._ending: dict[str, Message] = {}
+        # Told of a chat whose reply has ended and been stored (its unread count moved).
+        self.chat_changed: Callable[[str, Chat], None] | None = None
 
     def enqueue(self, user_id: str, question: Message) -> None:
         """Answer a stored user message after the replies already queued for its chat."""
@@ -242,17 +245,19 @@ class Replies:
         if live.end_reason == "deleted":
             return
         citations: list[Citation] = final["citations"]
-        stored = await asyncio.shield(
+        chat = await asyncio.shield(
             self.db.write(
                 lambda s: chat_rows.finish_assistant_message(
                     s, live.user_id, final["id"], final["content"], status, citations
                 )
             )
         )
-        if not stored:
+        if chat is None:
             return
         self._send_state(chat_id, live, final)
         self.hub.to_chat(chat_id, self._typing_frame(chat_id, False))
+        if self.chat_changed is not None:
+            self.chat_changed(live.user_id, chat)
 
     def _schedule_flush(self, chat_id: str, live: LiveReply) -> None:
         if live.flush_timer is not None:

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
+from ..library.query import query_terms, quote_term
 from ..protocol import (
     DEFAULT_PAGE,
+    MAX_FEEDBACK_NOTE,
     MAX_PAGE,
+    REACTION_EMOJI,
     Chat,
     ChatPatch,
     Message,
+    MessageSearchPage,
     NewChat,
     ProtocolError,
+    Rating,
     chat_created_frame,
     chat_deleted_frame,
     chat_updated_frame,
+    feedback_frame,
     message_frame,
+    reaction_frame,
     typing_frame,
 )
 from ..store import chats as chat_rows
+from ..store import reactions as reaction_rows
 from ..store.db import Database
+from ..store.message_search import search_messages
 from .export import EXPORTERS, Exported
 from .hub import Hub, Peer
 from .replies import Replies
@@ -29,6 +38,8 @@ from .replies import Replies
 # that is N² frames per period: at 0.25 s they were most of the server's work with 50
 # writers (py-spy); a second is still live for a chat list.
 UPDATE_DELAY = 1.0
+SEARCH_PAGE = 20
+MAX_SEARCH_PAGE = 50
 
 
 class ChatService:
@@ -40,6 +51,8 @@ class ChatService:
         self.replies = replies
         self._updates: dict[tuple[str, str], Chat] = {}
         self._update_timer: asyncio.TimerHandle | None = None
+        # A finished reply changes its chat's unread count: every connection hears of it now.
+        replies.chat_changed = self.announce
 
     # ---- chats -------------------------------------------------------------------------------
 
@@ -78,6 +91,12 @@ class ChatService:
         self._updates.pop((user_id, chat_id), None)
         self.hub.to_user(user_id, chat_deleted_frame(chat_id))
         self.hub.drop_chat(chat_id)
+
+    def announce(self, user_id: str, chat: Chat) -> None:
+        """chat_updated to every connection of the user now (a coalesced one pending for the
+        chat would be older: it is dropped)."""
+        self._updates.pop((user_id, chat["id"]), None)
+        self.hub.to_user(user_id, chat_updated_frame(chat))
 
     def _announce_soon(self, user_id: str, chat: Chat) -> None:
         """chat_updated for a new message, coalesced per chat over UPDATE_DELAY."""
@@ -155,6 +174,64 @@ class ChatService:
         if messages is None:
             raise ProtocolError("not_found", "no such chat")
         return await self.replies.overlay(user_id, chat_id, messages)
+
+    # ---- around the conversation -------------------------------------------------------------
+
+    async def react(
+        self, user_id: str, chat_id: str, message_id: str, emoji: str, on: bool
+    ) -> dict[str, list[str]]:
+        """Put an emoji on a message (or take it off); every connection of the user hears."""
+        if emoji not in REACTION_EMOJI:
+            raise ProtocolError("bad_request", f"emoji must be one of {' '.join(REACTION_EMOJI)}")
+        reactions = await self.db.write(
+            lambda s: reaction_rows.set_reaction(s, user_id, chat_id, message_id, emoji, on)
+        )
+        self.hub.to_user(user_id, reaction_frame(chat_id, message_id, reactions))
+        return reactions
+
+    async def feedback(
+        self, user_id: str, chat_id: str, message_id: str, rating: Rating | None, note: str | None
+    ) -> None:
+        """Rate an answer (None takes it back); every connection of the user hears."""
+        if note is not None and len(note) > MAX_FEEDBACK_NOTE:
+            raise ProtocolError(
+                "bad_request", f"a feedback note is at most {MAX_FEEDBACK_NOTE} characters"
+            )
+        note = (note or "").strip() or None
+        stored = await self.db.write(
+            lambda s: reaction_rows.set_feedback(s, user_id, chat_id, message_id, rating, note)
+        )
+        self.hub.to_user(user_id, feedback_frame(chat_id, message_id, stored))
+
+    async def read(self, user_id: str, chat_id: str, message_id: str) -> Chat:
+        """The user has seen the chat up to this message: its unread count moves everywhere."""
+        chat = await self.db.write(lambda s: chat_rows.mark_read(s, user_id, chat_id, message_id))
+        if chat is None:
+            raise ProtocolError("not_found", "no such message in that chat")
+        self.announce(user_id, chat)
+        return chat
+
+    async def search(
+        self, user_id: str, text: str, chat_id: str | None = None, limit: int | None = None
+    ) -> MessageSearchPage:
+        """The user's own messages whose words match `text`, newest first. Every term must
+        match; the last also as a prefix, for a search box that searches while one types."""
+        limit = SEARCH_PAGE if limit is None else limit
+        if not 1 <= limit <= MAX_SEARCH_PAGE:
+            raise ProtocolError(
+                "bad_request", f"limit must be an integer from 1 to {MAX_SEARCH_PAGE}"
+            )
+        if chat_id is not None:
+            await self.get_chat(user_id, chat_id)  # not_found for anyone else's
+        terms = query_terms(text)
+        if not terms:
+            return {"results": [], "has_more": False}
+        # Quoted, user text is only ever strings to FTS5, never its syntax.
+        match = " ".join([*map(quote_term, terms[:-1]), quote_term(terms[-1]) + "*"])
+        results, has_more = await self.db.read(
+            lambda s: search_messages(s, user_id, match, chat_id, limit)
+        )
+        return {"results": results, "has_more": has_more}
 
     # ---- live --------------------------------------------------------------------------------
 

@@ -71,6 +71,18 @@ class MessagesHandler(StudyMateHandler):
         self.write_json({"messages": page.messages, "has_more": page.has_more})
 
 
+class MessageSearchHandler(StudyMateHandler):
+    """(extension) Full-text search over the user's own messages, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        text = self.get_query_argument("q", "")
+        chat_id = self.get_query_argument("chat_id", None) or None
+        limit = self.int_argument("limit")
+        self.write_json(await self.context.chats.search(self.user_id, text, chat_id, limit))
+
+
 class ExportHandler(StudyMateHandler):
     @web.authenticated
     @authorized

@@ -70,6 +70,34 @@ class ChatRefData(_Model):
     user_id: str | None = None
 
 
+class ReactData(_Model):
+    """(extension) Put `emoji` on a message (`on`) or take it off."""
+
+    chat_id: Id
+    message_id: Id
+    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    on: bool = True
+    user_id: str | None = None
+
+
+class FeedbackData(_Model):
+    """(extension) Rate an assistant message; a null rating takes the feedback back."""
+
+    chat_id: Id
+    message_id: Id
+    rating: Literal["up", "down"] | None
+    note: str | None = None
+    user_id: str | None = None
+
+
+class ReadData(_Model):
+    """(extension) The newest message of the chat this user has seen."""
+
+    chat_id: Id
+    message_id: Id
+    user_id: str | None = None
+
+
 # The `of` constructors are how a client builds a frame: unvalidated (the server judges it,
 # and a client must hear the server's error, not a local one), and encoded with only what
 # was given, as the seed client writes its frames.
@@ -136,8 +164,62 @@ class UnsubscribeFrame(_Frame):
     data: ChatRefData
 
 
+class ReactFrame(_Frame):
+    type: Literal["react"]
+    data: ReactData
+
+    @classmethod
+    def of(cls, chat_id: str, message_id: str, emoji: str, on: bool = True) -> ReactFrame:
+        data = ReactData.model_construct(chat_id=chat_id, message_id=message_id, emoji=emoji, on=on)
+        return cls.model_construct(type="react", data=data)
+
+
+class FeedbackFrame(_Frame):
+    type: Literal["feedback"]
+    data: FeedbackData
+
+    @classmethod
+    def of(
+        cls,
+        chat_id: str,
+        message_id: str,
+        rating: Literal["up", "down"] | None,
+        note: str | None = None,
+    ) -> FeedbackFrame:
+        data = (
+            FeedbackData.model_construct(chat_id=chat_id, message_id=message_id, rating=rating)
+            if note is None
+            else FeedbackData.model_construct(
+                chat_id=chat_id, message_id=message_id, rating=rating, note=note
+            )
+        )
+        return cls.model_construct(type="feedback", data=data)
+
+    def encode(self) -> str:
+        # `rating: null` takes feedback back: it must be sent, unlike other absent values.
+        return self.model_dump_json(exclude_unset=True)
+
+
+class ReadFrame(_Frame):
+    type: Literal["read"]
+    data: ReadData
+
+    @classmethod
+    def of(cls, chat_id: str, message_id: str) -> ReadFrame:
+        data = ReadData.model_construct(chat_id=chat_id, message_id=message_id)
+        return cls.model_construct(type="read", data=data)
+
+
 ClientFrame = Annotated[
-    AuthFrame | MessageFrame | TypingFrame | LoadMessagesFrame | StopFrame | UnsubscribeFrame,
+    AuthFrame
+    | MessageFrame
+    | TypingFrame
+    | LoadMessagesFrame
+    | StopFrame
+    | UnsubscribeFrame
+    | ReactFrame
+    | FeedbackFrame
+    | ReadFrame,
     Field(discriminator="type"),
 ]
 client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)

@@ -19,6 +19,14 @@ DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
 # when the retriever uses no vectors, failed if they could not be computed.
 VectorStatus = Literal["pending", "ready", "off", "failed"]
 SourceStatus = Literal["current", "changed", "removed"]
+# (extension) What a user thinks of an answer.
+Rating = Literal["up", "down"]
+#: (extension) The emoji a message may be reacted with, in the order pickers show them.
+REACTION_EMOJI = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🤔", "💡", "👀", "✅")
+#: (extension) How many different emoji one user may put on one message.
+MAX_REACTIONS = 5
+#: (extension) The longest note a feedback may carry, in characters.
+MAX_FEEDBACK_NOTE = 1000
 
 
 class Citation(TypedDict):
@@ -39,6 +47,13 @@ class Citation(TypedDict):
     section: NotRequired[str | None]
 
 
+class Feedback(TypedDict):
+    """(extension) A user's rating of an assistant message, with an optional note."""
+
+    rating: Rating
+    note: str | None
+
+
 class Message(TypedDict):
     id: str
     role: Role
@@ -49,6 +64,11 @@ class Message(TypedDict):
     status: MessageStatus
     # (extension) on an assistant message: the id of the user message it answers.
     reply_to: NotRequired[str]
+    # (extension) as read from the store (history pages, REST, export): the users who put
+    # each emoji on it, and the reader's own feedback. A live frame (an echo, a streaming
+    # reply) leaves them out: a client keeps what it has.
+    reactions: NotRequired[dict[str, list[str]]]
+    feedback: NotRequired[Feedback | None]
 
 
 class ChatScope(TypedDict, total=False):
@@ -65,6 +85,10 @@ class Chat(TypedDict):
     updated_at: str
     message_count: int
     scope: ChatScope | None
+    # (extension) replies finished after the newest message the user has read here, and
+    # that message's id (None: nothing read yet).
+    unread: int
+    read_up_to: str | None
 
 
 class Document(TypedDict):
@@ -140,6 +164,25 @@ class AssistantInfo(TypedDict):
     ready: bool
     # One plain sentence: what answers, or why it cannot (never a URL, host or key).
     detail: str
+
+
+class MessageSearchResult(TypedDict):
+    """(extension) One hit of ``GET studymate/api/messages/search``."""
+
+    chat_id: str
+    chat_title: str
+    message_id: str
+    role: Role
+    # Plain text around the match (no HTML: a client shows it as text).
+    snippet: str
+    # [start, end) character ranges of the matched words in `snippet`, to highlight.
+    marks: list[tuple[int, int]]
+    timestamp: str
+
+
+class MessageSearchPage(TypedDict):
+    results: list[MessageSearchResult]
+    has_more: bool
 
 
 class MessagesPage(TypedDict):

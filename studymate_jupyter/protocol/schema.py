@@ -15,7 +15,16 @@ from pydantic_core import core_schema
 
 from .bodies import ChatPatch, NewChat, NewDocument
 from .client_frames import client_frame
-from .records import AssistantInfo, Chat, Me, MessagesPage, Passage, RetrievalInfo, SearchResult
+from .records import (
+    AssistantInfo,
+    Chat,
+    Me,
+    MessageSearchPage,
+    MessagesPage,
+    Passage,
+    RetrievalInfo,
+    SearchResult,
+)
 from .server_frames import server_frame
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -41,6 +50,7 @@ _NAMED: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
     ("SearchResult", "serialization", TypeAdapter(SearchResult)),
     ("RetrievalInfo", "serialization", TypeAdapter(RetrievalInfo)),
     ("AssistantInfo", "serialization", TypeAdapter(AssistantInfo)),
+    ("MessageSearchPage", "serialization", TypeAdapter(MessageSearchPage)),
     ("NewChat", "validation", TypeAdapter(NewChat)),
     ("ChatPatch", "validation", TypeAdapter(ChatPatch)),
     ("NewDocument", "validation", TypeAdapter(NewDocument)),

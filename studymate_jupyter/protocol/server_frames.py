@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from .client_frames import describe
 from .errors import ErrorCode
-from .records import Chat, Citation, Document, Message, MessageStatus, Role
+from .records import Chat, Citation, Document, Feedback, Message, MessageStatus, Role
 
 
 class AuthOkData(TypedDict):
@@ -117,6 +117,32 @@ class ErrorFrame(TypedDict):
     data: ErrorData
 
 
+class ReactionData(TypedDict):
+    """(extension) A message's reactions changed: all of them, as they now stand."""
+
+    chat_id: str
+    message_id: str
+    reactions: dict[str, list[str]]
+
+
+class ReactionFrame(TypedDict):
+    type: Literal["reaction"]
+    data: ReactionData
+
+
+class FeedbackEventData(TypedDict):
+    """(extension) The user's feedback on a message changed (None: taken back)."""
+
+    chat_id: str
+    message_id: str
+    feedback: Feedback | None
+
+
+class FeedbackEventFrame(TypedDict):
+    type: Literal["feedback"]
+    data: FeedbackEventData
+
+
 class LibraryUpdatedData(TypedDict):
     """(extension) A document's indexing moved on."""
 
@@ -150,6 +176,8 @@ ServerFrame = (
     | MessagesFrame
     | ErrorFrame
     | LibraryFrame
+    | ReactionFrame
+    | FeedbackEventFrame
 )
 server_frame: TypeAdapter[ServerFrame] = TypeAdapter(
     Annotated[ServerFrame, Field(discriminator="type")]
@@ -223,6 +251,16 @@ def error_frame(code: ErrorCode, message: str, ref: str | None = None) -> str:
     if ref is not None:
         data["ref"] = ref
     return _encode({"type": "error", "data": data})
+
+
+def reaction_frame(chat_id: str, message_id: str, reactions: dict[str, list[str]]) -> str:
+    data: ReactionData = {"chat_id": chat_id, "message_id": message_id, "reactions": reactions}
+    return _encode({"type": "reaction", "data": data})
+
+
+def feedback_frame(chat_id: str, message_id: str, feedback: Feedback | None) -> str:
+    data: FeedbackEventData = {"chat_id": chat_id, "message_id": message_id, "feedback": feedback}
+    return _encode({"type": "feedback", "data": data})
 
 
 def library_updated_frame(document: Document) -> str:

@@ -7,25 +7,17 @@ Results are plain TypedDicts, so nothing bound to a session leaves the database 
 from __future__ import annotations
 
 import json
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, title_from
 from .models import ChatRow, MessageRow
-
-
-def now() -> str:
-    """The canonical timestamp: ISO 8601 in UTC with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
+from .reactions import annotations_of
+from .stamps import new_id, now
 
 
 class ChatColumns(Protocol):
@@ -43,6 +35,10 @@ class ChatColumns(Protocol):
     def message_count(self) -> int: ...
     @property
     def scope(self) -> str | None: ...
+    @property
+    def unread(self) -> int: ...
+    @property
+    def read_up_to(self) -> str | None: ...
 
 
 def chat_dict(row: ChatColumns) -> Chat:
@@ -53,6 +49,8 @@ def chat_dict(row: ChatColumns) -> Chat:
         "updated_at": row.updated_at,
         "message_count": row.message_count,
         "scope": json.loads(row.scope) if row.scope else None,
+        "unread": row.unread,
+        "read_up_to": row.read_up_to,
     }
 
 
@@ -70,6 +68,18 @@ def message_dict(row: MessageRow) -> Message:
     if row.reply_to is not None:
         message["reply_to"] = row.reply_to
     return message
+
+
+def annotated(session: Session, user_id: str, rows: Sequence[MessageRow]) -> list[Message]:
+    """Messages as read from the store: with their reactions and the reader's feedback."""
+    found = annotations_of(session, user_id, [row.seq for row in rows])
+    messages = []
+    for row in rows:
+        message = message_dict(row)
+        message["reactions"] = found.reactions.get(row.seq, {})
+        message["feedback"] = found.feedback.get(row.seq)
+        messages.append(message)
+    return messages
 
 
 def _owned_chat(session: Session, user_id: str, chat_id: str) -> ChatRow | None:
@@ -90,6 +100,8 @@ def create_chat(session: Session, user_id: str, title: str, scope: ChatScope | N
         updated_at=stamp,
         message_count=0,
         scope=json.dumps(scope) if scope else None,
+        unread=0,
+        read_seq=0,
     )
     session.add(row)
     session.flush()
@@ -154,22 +166,37 @@ class StoredUserMessage:
 
 
 # Built once: constructing a statement costs more than running it.
+# What chat_dict reads, returned by the UPDATEs that change a chat.
+_CHAT_COLUMNS = (
+    ChatRow.id,
+    ChatRow.title,
+    ChatRow.created_at,
+    ChatRow.updated_at,
+    ChatRow.message_count,
+    ChatRow.scope,
+    ChatRow.unread,
+    ChatRow.read_up_to,
+)
 _BUMP_CHAT = (
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.user_id == bindparam("owner"))
     .values(message_count=ChatRow.message_count + 1, updated_at=bindparam("stamp"))
-    .returning(
-        ChatRow.id,
-        ChatRow.title,
-        ChatRow.created_at,
-        ChatRow.updated_at,
-        ChatRow.message_count,
-        ChatRow.scope,
-    )
+    .returning(*_CHAT_COLUMNS)
 )
 _INSERT_MESSAGE = insert(MessageRow)
 _FINISH_MESSAGE = update(MessageRow).where(
     MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+)
+_COUNT_UNREAD = (
+    update(ChatRow)
+    .where(
+        ChatRow.id
+        == select(MessageRow.chat_id)
+        .where(MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message"))
+        .scalar_subquery()
+    )
+    .values(unread=ChatRow.unread + 1)
+    .returning(*_CHAT_COLUMNS)
 )
 _MESSAGE_EXISTS = select(MessageRow.seq).where(
     MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
@@ -239,19 +266,19 @@ def finish_assistant_message(
     content: str,
     status: MessageStatus,
     citations: list[Citation],
-) -> bool:
-    """Store a reply's final state; False when its chat was deleted meanwhile."""
-    result = session.connection().execute(
+) -> Chat | None:
+    """Store a reply's final state, unread until its owner reads it; its chat as it now is,
+    or None when the chat was deleted meanwhile."""
+    connection = session.connection()
+    params = {"owner": user_id, "message": message_id}
+    result = connection.execute(
         _FINISH_MESSAGE,
-        {
-            "owner": user_id,
-            "message": message_id,
-            "content": content,
-            "status": status,
-            "citations": json.dumps(citations),
-        },
+        {**params, "content": content, "status": status, "citations": json.dumps(citations)},
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return None
+    chat_row = connection.execute(_COUNT_UNREAD, params).first()
+    return None if chat_row is None else chat_dict(chat_row)
 
 
 def fail_interrupted_replies(session: Session) -> int:
@@ -340,15 +367,15 @@ def load_messages(
         query = query.where(MessageRow.seq < anchor)
     rows = list(session.scalars(query.order_by(MessageRow.seq.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
-    return Page([message_dict(row) for row in reversed(rows[:limit])], has_more)
+    return Page(annotated(session, user_id, rows[:limit][::-1]), has_more)
 
 
 def messages_by_id(session: Session, user_id: str, ids: list[str]) -> dict[str, Message]:
     """The user's messages with these ids, by id (those that exist)."""
     rows = session.scalars(
         select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id.in_(ids))
-    )
-    return {row.id: message_dict(row) for row in rows}
+    ).all()
+    return {message["id"]: message for message in annotated(session, user_id, rows)}
 
 
 def all_messages(session: Session, user_id: str, chat_id: str) -> list[Message] | None:
@@ -357,5 +384,40 @@ def all_messages(session: Session, user_id: str, chat_id: str) -> list[Message] 
         return None
     rows = session.scalars(
         select(MessageRow).where(MessageRow.chat_id == chat_id).order_by(MessageRow.seq)
+    ).all()
+    return annotated(session, user_id, rows)
+
+
+# ---- read state -----------------------------------------------------------------------------
+
+
+def mark_read(session: Session, user_id: str, chat_id: str, message_id: str) -> Chat | None:
+    """The user has seen the chat up to this message (an older one than the newest read
+    changes nothing); the chat with its unread count; None when the message is not there."""
+    chat = _owned_chat(session, user_id, chat_id)
+    seq = session.scalar(
+        select(MessageRow.seq).where(
+            MessageRow.user_id == user_id,
+            MessageRow.id == message_id,
+            MessageRow.chat_id == chat_id,
+        )
     )
-    return [message_dict(row) for row in rows]
+    if chat is None or seq is None:
+        return None
+    if seq > chat.read_seq:
+        chat.read_seq, chat.read_up_to = seq, message_id
+        chat.unread = int(
+            session.scalar(
+                select(func.count())
+                .select_from(MessageRow)
+                .where(
+                    MessageRow.chat_id == chat_id,
+                    MessageRow.seq > seq,
+                    MessageRow.role == "assistant",
+                    MessageRow.status != "streaming",
+                )
+            )
+            or 0
+        )
+        session.flush()
+    return chat_dict(chat)

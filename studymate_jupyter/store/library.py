@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import delete, select, update
 
 from ..passages import section_title
-from .chats import new_id, now
 from .models import ChunkRow, DocumentRow
+from .stamps import new_id, now
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

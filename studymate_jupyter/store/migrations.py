@@ -126,6 +126,52 @@ STEPS: list[list[str]] = [
         "ALTER TABLE documents ADD COLUMN vectors VARCHAR(16) NOT NULL DEFAULT 'pending'",
         "ALTER TABLE documents ADD COLUMN vectors_progress REAL NOT NULL DEFAULT 0",
     ],
+    # 7: around the conversation. Read state per chat (a chat has one owner): replies
+    # finished after the newest message read, kept as a count so listing chats counts no rows;
+    # history from before this version counts as read. Reactions and feedback per message and
+    # user. Full-text search over messages, kept by triggers, filled from what is stored.
+    [
+        "ALTER TABLE chats ADD COLUMN unread INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chats ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chats ADD COLUMN read_up_to VARCHAR(128)",
+        """UPDATE chats SET
+            read_seq = COALESCE((SELECT MAX(m.seq) FROM messages m WHERE m.chat_id = chats.id), 0),
+            read_up_to = (
+                SELECT m.id FROM messages m WHERE m.chat_id = chats.id ORDER BY m.seq DESC LIMIT 1
+            )""",
+        """CREATE TABLE reactions (
+            message_seq INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+            user_id VARCHAR(255) NOT NULL,
+            emoji VARCHAR(16) NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (message_seq, user_id, emoji)
+        )""",
+        """CREATE TABLE feedback (
+            message_seq INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+            user_id VARCHAR(255) NOT NULL,
+            rating VARCHAR(8) NOT NULL,
+            note TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (message_seq, user_id)
+        )""",
+        """CREATE VIRTUAL TABLE messages_fts USING fts5(
+            content, content='messages', content_rowid='seq',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+        END""",
+        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, content)
+                VALUES ('delete', old.seq, old.content);
+        END""",
+        """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, content)
+                VALUES ('delete', old.seq, old.content);
+            INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+        END""",
+        "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    ],
 ]
 
 

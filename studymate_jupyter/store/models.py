@@ -22,6 +22,10 @@ class ChatRow(Base):
     message_count: Mapped[int] = mapped_column(default=0)
     # JSON: which part of the library the chat draws on (null: all of it).
     scope: Mapped[str | None] = mapped_column(default=None)
+    # Replies finished after the newest message the owner read (read_seq, read_up_to).
+    unread: Mapped[int] = mapped_column(default=0)
+    read_seq: Mapped[int] = mapped_column(default=0)
+    read_up_to: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class MessageRow(Base):
@@ -46,6 +50,29 @@ class MessageRow(Base):
     created_at: Mapped[str]
     # For an assistant message: the id of the user message it answers.
     reply_to: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+class ReactionRow(Base):
+    __tablename__ = "reactions"
+
+    message_seq: Mapped[int] = mapped_column(
+        ForeignKey("messages.seq", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[str]
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    message_seq: Mapped[int] = mapped_column(
+        ForeignKey("messages.seq", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(default=None)
+    updated_at: Mapped[str]
 
 
 class DocumentRow(Base):
