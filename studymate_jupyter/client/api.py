@@ -16,6 +16,7 @@ from ..protocol import (
     ChatScope,
     Document,
     Me,
+    MessageSearchPage,
     MessagesPage,
     Passage,
     RetrievalInfo,
@@ -28,7 +29,7 @@ R = TypeVar("R")
 
 
 class ChatApi(Protocol):
-    """``me`` and ``chats/…``."""
+    """``me``, ``chats/…`` and ``messages/search``."""
 
     async def me(self) -> Me:
         """Who the client is: ``user_id`` and ``display_name``."""
@@ -61,6 +62,14 @@ class ChatApi(Protocol):
 
     async def export_chat(self, chat_id: str, format: ExportFormat = "markdown") -> str:
         """The conversation with its citations, as Markdown or notebook JSON text."""
+        ...
+
+    async def search_messages(
+        self, query: str, chat_id: str | None = None, limit: int | None = None
+    ) -> MessageSearchPage:
+        """The user's own messages with every word of ``query`` (the last also as a prefix),
+        newest first: ``limit`` (1–50, default 20) of them, in every chat or in ``chat_id``.
+        Any text is safe: it is only searched as words."""
         ...
 
 

@@ -10,19 +10,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from tornado.websocket import WebSocketClientConnection
 
 from ..protocol import (
     AuthFrame,
+    Chat,
     ChatDeletedData,
     ChatEventData,
     ErrorData,
+    Feedback,
+    FeedbackEventData,
+    FeedbackFrame,
     LibraryEventData,
     Message,
     MessageEventData,
     MessageFrame,
     MessagesPage,
+    Rating,
+    ReactFrame,
+    ReactionData,
+    ReadFrame,
     ServerFrame,
     StopFrame,
     TypingEventData,
@@ -89,11 +98,18 @@ class StudyMateClient:
         self.on_chat_updated: Signal[ChatEventData] = Signal("chat_updated")
         self.on_chat_deleted: Signal[ChatDeletedData] = Signal("chat_deleted")
         self.on_library: Signal[LibraryEventData] = Signal("library")
+        #: (extension) A held message's reactions or the user's feedback on it changed
+        #: (``reaction``/``feedback`` frames, from this connection's or another's action).
+        self.on_reaction: Signal[ReactionData] = Signal("reaction")
+        self.on_feedback: Signal[FeedbackEventData] = Signal("feedback")
         self.on_error: Signal[StudyMateError] = Signal("error")
 
         self.user_id: str | None = None
         self._chat_id = chat_id
         self._new_chat = 0
+        # The chats as last heard of (lists, chat_created/chat_updated frames), by id: their
+        # unread counts move with replies ending and reads from any connection.
+        self._chats: dict[str, Chat] = {}
         self._outbox = Outbox()
         self._pairing = Pairing()
         self._connection = Connection(
@@ -143,6 +159,19 @@ class StudyMateClient:
         """Copies of the messages this client holds of ``chat_id``, oldest first."""
         store = self._history.get(chat_id)
         return [m.copy() for m in store] if store else []
+
+    @property
+    def chats(self) -> list[Chat]:
+        """The user's chats as last heard of (``list_chats`` and the chat frames since),
+        most recent activity first (copies)."""
+        held = sorted(self._chats.values(), key=lambda c: c["updated_at"], reverse=True)
+        return [c.copy() for c in held]
+
+    def chat(self, chat_id: str | None) -> Chat | None:
+        """A copy of ``chat_id`` as last heard of (its ``unread`` and ``read_up_to``
+        included), or ``None`` if this client has not heard of it."""
+        chat = self._chats.get(chat_id) if chat_id else None
+        return chat.copy() if chat is not None else None
 
     @property
     def pending(self) -> list[Outgoing]:
@@ -280,12 +309,50 @@ class StudyMateClient:
             return False
         return self._connection.write(TypingFrame.of(self._chat_id, is_typing))
 
+    # --- reactions, feedback, read state (extension) -------------------------------------
+
+    async def react(
+        self, message_id: str, emoji: str, on: bool = True, chat_id: str | None = None
+    ) -> dict[str, list[str]]:
+        """Put ``emoji`` (one of ``protocol.REACTION_EMOJI``) on a message of ``chat_id``
+        (default: the current chat), or take it off (``on=False``); the message's
+        reactions, ``{emoji: [user_id, …]}``, as the server now has them."""
+        chat = chat_id or self._chat_for("react in")
+        frame = ReactFrame.of(chat, message_id, emoji, on)
+        answer = await self._requests.ask(frame, self.request_timeout)
+        return answer["reactions"]
+
+    async def feedback(
+        self,
+        message_id: str,
+        rating: Rating | None,
+        note: str | None = None,
+        chat_id: str | None = None,
+    ) -> Feedback | None:
+        """Rate an answer ``"up"`` or ``"down"``, with an optional ``note`` (at most 1,000
+        characters); a new rating replaces the old one, ``None`` takes it back. The
+        feedback as stored."""
+        chat = chat_id or self._chat_for("rate in")
+        frame = FeedbackFrame.of(chat, message_id, rating, note)
+        answer = await self._requests.ask(frame, self.request_timeout)
+        return answer["feedback"]
+
+    async def mark_read(self, message_id: str, chat_id: str | None = None) -> Chat:
+        """Say the user has seen ``chat_id`` (default: the current chat) up to
+        ``message_id``; the chat with its ``unread`` count, as every connection now has it."""
+        chat = chat_id or self._chat_for("mark read")
+        answer = await self._requests.ask(ReadFrame.of(chat, message_id), self.request_timeout)
+        return self._chats.get(chat, answer).copy()
+
+    def _chat_for(self, action: str) -> str:
+        if self._chat_id is None:
+            raise StudyMateError("bad_request", f"no chat to {action}")
+        return self._chat_id
+
     # --- REST (over HTTP, or in-process): declared once, in api.StudyMateApi ---------------
 
     me = ApiMethod(StudyMateApi.me)
-    list_chats = ApiMethod(StudyMateApi.list_chats)
     create_chat = ApiMethod(StudyMateApi.create_chat)
-    get_chat = ApiMethod(StudyMateApi.get_chat)
     rename_chat = ApiMethod(StudyMateApi.rename_chat)
     set_scope = ApiMethod(StudyMateApi.set_scope)
     delete_chat = ApiMethod(StudyMateApi.delete_chat)
@@ -298,6 +365,18 @@ class StudyMateClient:
     search = ApiMethod(StudyMateApi.search)
     retrieval_info = ApiMethod(StudyMateApi.retrieval_info)
     assistant_info = ApiMethod(StudyMateApi.assistant_info)
+    search_messages = ApiMethod(StudyMateApi.search_messages)
+
+    async def list_chats(self) -> list[Chat]:
+        """The user's chats, most recent activity first (also kept: ``chats``)."""
+        chats = await (await self.api()).list_chats()
+        self._chats = {c["id"]: c.copy() for c in chats}
+        return chats
+
+    async def get_chat(self, chat_id: str) -> Chat:
+        chat = await (await self.api()).get_chat(chat_id)
+        self._chats[chat_id] = chat.copy()
+        return chat
 
     async def export_chat(
         self, chat_id: str | None = None, format: ExportFormat = "markdown"
@@ -379,14 +458,21 @@ class StudyMateClient:
         elif frame["type"] == "typing":
             self.on_typing.emit(frame["data"])
         elif frame["type"] == "chat_created":
+            self._hold_chat(frame["data"])
             self.on_chat_created.emit(frame["data"])
         elif frame["type"] == "chat_updated":
+            self._hold_chat(frame["data"])
+            self._requests.answer("read", frame["data"]["chat_id"], frame["data"])
             self.on_chat_updated.emit(frame["data"])
         elif frame["type"] == "chat_deleted":
             self._forget_chat(frame["data"]["chat_id"])
             self.on_chat_deleted.emit(frame["data"])
         elif frame["type"] == "library":
             self.on_library.emit(frame["data"])
+        elif frame["type"] == "reaction":
+            self._on_reaction_frame(frame["data"])
+        elif frame["type"] == "feedback":
+            self._on_feedback_frame(frame["data"])
         elif frame["type"] == "error":
             self._on_error_frame(frame["data"])
         # message_delta goes only to connections that ask for deltas; this one does not.
@@ -401,6 +487,27 @@ class StudyMateClient:
         if stored["role"] == "user" or is_new or self._pairing.is_answer(stored["id"]):
             self._pairing.match(chat_id, store, updated=stored["id"])
 
+    def _hold_chat(self, data: ChatEventData) -> None:
+        # The whole Chat; the frame's extra ``chat_id`` (the contract's name for ``id``) goes.
+        chat = {k: v for k, v in data.items() if k != "chat_id"}
+        self._chats[data["chat_id"]] = cast(Chat, chat)
+
+    def _on_reaction_frame(self, data: ReactionData) -> None:
+        store = self._history.get(data["chat_id"])
+        held = store.get(data["message_id"]) if store else None
+        if held is not None:
+            held["reactions"] = data["reactions"]
+        self._requests.answer("react", data["chat_id"], data, data["message_id"])
+        self.on_reaction.emit(data)
+
+    def _on_feedback_frame(self, data: FeedbackEventData) -> None:
+        store = self._history.get(data["chat_id"])
+        held = store.get(data["message_id"]) if store else None
+        if held is not None:
+            held["feedback"] = data["feedback"]
+        self._requests.answer("feedback", data["chat_id"], data, data["message_id"])
+        self.on_feedback.emit(data)
+
     def _on_echo(self, chat_id: str, stored: Message) -> None:
         item = self._outbox.ack(stored["id"])
         if item is not None and item.chat_id is None and item.new_chat is not None:
@@ -413,6 +520,7 @@ class StudyMateClient:
 
     def _forget_chat(self, chat_id: str) -> None:
         self._history.forget(chat_id)
+        self._chats.pop(chat_id, None)
         error = StudyMateError("not_found", f"chat {chat_id} was deleted")
         for message_id in self._pairing.forget_chat(chat_id, error):
             self._outbox.ack(message_id)
@@ -433,6 +541,8 @@ class StudyMateClient:
             else:
                 self._outbox.ack(queued.id)
                 self._pairing.fail(queued.id, error)
-        elif ref is None and error.code in ("not_found", "forbidden"):
+        elif ref is None and error.code in ("not_found", "forbidden", "bad_request"):
+            # The server answers a connection's frames in order: an error naming no message
+            # refuses the oldest question (an auth, a page, a reaction, a rating, a read).
             self._requests.refuse_oldest(error)
         self.on_error.emit(error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from ..protocol import Citation, Passage
 
@@ -48,3 +49,13 @@ def new_suffix(printed: str, content: str) -> str | None:
     if content.startswith(printed):
         return content[len(printed) :]
     return None
+
+
+def local_time(timestamp: str) -> str:
+    """A server timestamp (ISO 8601 UTC) as this machine's local ``YYYY-MM-DD HH:MM``; the
+    text as it is when it is not a timestamp."""
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -25,6 +25,7 @@ from ..protocol import (
     ChatScope,
     Document,
     Me,
+    MessageSearchPage,
     MessagesPage,
     NewChat,
     NewDocument,
@@ -179,6 +180,11 @@ class InProcessApi:
     async def export_chat(self, chat_id: str, format: ExportFormat = "markdown") -> str:
         exported = await _service(lambda: self.chats.export(self.user_id, chat_id, format))
         return exported.body
+
+    async def search_messages(
+        self, query: str, chat_id: str | None = None, limit: int | None = None
+    ) -> MessageSearchPage:
+        return await _service(lambda: self.chats.search(self.user_id, query, chat_id, limit))
 
     async def list_documents(self) -> list[Document]:
         return await _service(lambda: self.library.list_documents(self.user_id))

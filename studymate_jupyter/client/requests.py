@@ -1,5 +1,7 @@
 """Frames the server answers with one frame: ``auth`` → ``auth_ok``, ``load_messages`` →
-``messages``. They carry no id: the server answers a connection's frames in order."""
+``messages``, and (extension) ``react`` → ``reaction``, ``feedback`` → ``feedback``,
+``read`` → ``chat_updated``. They carry no id: the server answers a connection's frames in
+order, and an answer names the chat (and the message) it is about."""
 
 from __future__ import annotations
 
@@ -9,16 +11,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from ..protocol import AuthFrame, AuthOkData, ClientFrame, LoadMessagesFrame, MessagesData
+from ..protocol import (
+    AuthFrame,
+    AuthOkData,
+    ChatEventData,
+    ClientFrame,
+    FeedbackEventData,
+    FeedbackFrame,
+    LoadMessagesFrame,
+    MessagesData,
+    ReactFrame,
+    ReactionData,
+    ReadFrame,
+)
 from .errors import StudyMateError
 
-Kind = Literal["auth", "load_messages"]
+Kind = Literal["auth", "load_messages", "react", "feedback", "read"]
+Asked = AuthFrame | LoadMessagesFrame | ReactFrame | FeedbackFrame | ReadFrame
+Answer = AuthOkData | MessagesData | ReactionData | FeedbackEventData | ChatEventData
 
 
 @dataclass
 class _Request:
     kind: Kind
     chat_id: str | None
+    message_id: str | None
     future: asyncio.Future[Any]
 
 
@@ -36,27 +53,42 @@ class Requests:
     @overload
     async def ask(self, frame: LoadMessagesFrame, timeout: float) -> MessagesData: ...
 
-    async def ask(
-        self, frame: AuthFrame | LoadMessagesFrame, timeout: float
-    ) -> AuthOkData | MessagesData:
+    @overload
+    async def ask(self, frame: ReactFrame, timeout: float) -> ReactionData: ...
+
+    @overload
+    async def ask(self, frame: FeedbackFrame, timeout: float) -> FeedbackEventData: ...
+
+    @overload
+    async def ask(self, frame: ReadFrame, timeout: float) -> ChatEventData: ...
+
+    async def ask(self, frame: Asked, timeout: float) -> Answer:
         """Send ``frame`` and wait for its answer (StudyMateError if it is refused)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        request = _Request(frame.type, frame.data.chat_id, future)
+        message_id = getattr(frame.data, "message_id", None)
+        request = _Request(frame.type, frame.data.chat_id, message_id, future)
         self._pending.append(request)
         if not self._write(frame):
             self._pending.remove(request)
             raise StudyMateError("unavailable", "not connected")
         try:
-            answer: AuthOkData | MessagesData = await asyncio.wait_for(future, timeout)
+            answer: Answer = await asyncio.wait_for(future, timeout)
             return answer
         finally:
             if request in self._pending:
                 self._pending.remove(request)
 
-    def answer(self, kind: Kind, chat_id: str | None, data: AuthOkData | MessagesData) -> None:
-        """The oldest request of ``kind`` (for ``chat_id``, if given) is answered by ``data``."""
+    def answer(
+        self, kind: Kind, chat_id: str | None, data: Answer, message_id: str | None = None
+    ) -> None:
+        """The oldest request of ``kind`` (for ``chat_id`` and ``message_id``, where given)
+        is answered by ``data``."""
         for request in self._pending:
-            if request.kind == kind and (chat_id is None or request.chat_id == chat_id):
+            if (
+                request.kind == kind
+                and (chat_id is None or request.chat_id == chat_id)
+                and (message_id is None or request.message_id == message_id)
+            ):
                 self._pending.remove(request)
                 if not request.future.done():
                     request.future.set_result(data)

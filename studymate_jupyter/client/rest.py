@@ -15,6 +15,7 @@ from ..protocol import (
     ChatScope,
     Document,
     Me,
+    MessageSearchPage,
     MessagesPage,
     Passage,
     RetrievalInfo,
@@ -138,6 +139,12 @@ class RestClient:
         path = f"chats/{quote(chat_id, safe='')}/export"
         _, text = await self.request("GET", path, query={"format": format})
         return text
+
+    async def search_messages(
+        self, query: str, chat_id: str | None = None, limit: int | None = None
+    ) -> MessageSearchPage:
+        params: dict[str, str | int | None] = {"q": query, "chat_id": chat_id, "limit": limit}
+        return cast("MessageSearchPage", await self.json("GET", "messages/search", query=params))
 
     # --- the study library ------------------------------------------------------------------
 

@@ -17,13 +17,13 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..protocol import Chat, Message, TypingEventData
+from ..protocol import MAX_FEEDBACK_NOTE, Chat, Message, Rating, TypingEventData
 from .client import StudyMateClient
 from .discovery import ServerNotFound
 from .errors import StudyMateError
 from .terminal_input import KeyboardInput, LineEditor, piped_lines
 from .terminal_plain import PlainView
-from .terminal_view import ChatRow, TerminalView
+from .terminal_view import ChatRow, SearchHit, TerminalView
 from .types import FINAL_STATUSES, ConnectionState
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ HELP = """commands:
   /chats       list your chats, newest first, numbered
   /open N      switch to chat N of the last /chats list (or /open ID)
   /stop        stop the reply in progress (at a terminal, Ctrl-C does too)
+  /up [NOTE]   rate the last answer helpful (a note saying why may follow)
+  /down [NOTE] rate the last answer not helpful (a note saying why may follow)
+  /search Q    find your messages with these words, in all your chats
   /help        show this list
   /quit        leave (so does end of input, Ctrl-D)"""
 
@@ -205,6 +208,10 @@ class TerminalChat:
             await self._open(argument.strip())
         elif command == "/stop":
             await self.client.stop()
+        elif command in ("/up", "/down"):
+            await self._rate("up" if command == "/up" else "down", argument.strip() or None)
+        elif command == "/search":
+            await self._search(argument.strip())
         elif command == "/help":
             self.view.help(HELP)
         else:
@@ -223,6 +230,40 @@ class TerminalChat:
                 for number, chat in enumerate(self._listing, start=1)
             ]
         )
+
+    async def _rate(self, rating: Rating, note: str | None) -> None:
+        if note is not None and len(note) > MAX_FEEDBACK_NOTE:
+            self.view.error(f"a note is at most {MAX_FEEDBACK_NOTE} characters")
+            return
+        if self._pending:
+            # A script's "question, then /up" rates the answer to that question.
+            await asyncio.wait([reply.done for reply in list(self._pending)])
+        answer = next(
+            (
+                m
+                for m in reversed(self.client.messages)
+                if m["role"] == "assistant" and m.get("status") in FINAL_STATUSES
+            ),
+            None,
+        )
+        if answer is None:
+            self.view.error("no answer to rate yet in this chat")
+            return
+        await self.client.feedback(answer["id"], rating, note)
+        said = "helpful" if rating == "up" else "not helpful"
+        self.view.note(f"rated the last answer {said}" + (" with your note" if note else ""))
+
+    async def _search(self, query: str) -> None:
+        if not query:
+            self.view.error("/search takes the words to find")
+            return
+        page = await self.client.search_messages(query)
+        if not page["results"]:
+            self.view.note(f"no message of yours has {query!r}")
+            return
+        self.view.search_results([SearchHit.of(result) for result in page["results"]])
+        if page["has_more"]:
+            self.view.note("only the newest matches are shown: add words to narrow the search")
 
     async def _open(self, target: str) -> None:
         if not target:

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ..protocol import Message
 from .formatting import format_citations, new_suffix
-from .terminal_view import ChatRow
+from .terminal_view import ChatRow, SearchHit
 from .types import FINAL_STATUSES, ConnectionState
 
 
@@ -102,6 +102,11 @@ class PlainView:
 
     def help(self, text: str) -> None:
         self._write(text + "\n")
+
+    def search_results(self, hits: list[SearchHit]) -> None:
+        # Two lines a hit: where it is, then the words around the match (plain, unmarked).
+        for hit in hits:
+            self._write(f"{hit.heading}\n    {hit.snippet}\n")
 
     def close(self) -> None:
         self._end_line()

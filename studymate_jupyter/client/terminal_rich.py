@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from ..protocol import Message
     from .terminal_input import LineEditor
-    from .terminal_view import ChatRow
+    from .terminal_view import ChatRow, SearchHit
     from .types import ConnectionState
 
 #: Seconds between redraws of a streaming reply or of the spinner: a few a second, whatever
@@ -300,6 +300,18 @@ class RichView:
 
     def help(self, text: str) -> None:
         self._print(Text(text))
+
+    def search_results(self, hits: list[SearchHit]) -> None:
+        lines: list[RenderableType] = []
+        for hit in hits:
+            heading = Text(printable(hit.chat_title), style="cyan")
+            heading.append(f" · {hit.role} · {hit.when}", style="dim")
+            # One character for one (printable() drops carriage returns): the marks still fit.
+            snippet = Text("    " + printable(hit.snippet.replace("\r", " ")))
+            for start, end in hit.marks:
+                snippet.stylize("bold", start + 4, end + 4)
+            lines += [heading, snippet]
+        self._print(Group(*lines))
 
     def close(self) -> None:
         if self._closed:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..protocol import Chat, Message
+from ..protocol import Chat, Message, MessageSearchResult
+from .formatting import local_time
 from .types import ConnectionState
+
+_ROLE = {"user": "you", "assistant": "studymate"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,36 @@ class ChatRow:
     number: int
     chat: Chat
     current: bool
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One line of ``/search``: where the message is (chat title, who wrote it, when) and
+    the words around the match, with the ``[start, end)`` ranges that matched."""
+
+    chat_title: str
+    role: str
+    when: str
+    snippet: str
+    marks: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, result: MessageSearchResult) -> SearchHit:
+        snippet = result["snippet"]
+        marks = sorted(
+            (max(0, int(start)), min(len(snippet), int(end))) for start, end in result["marks"]
+        )
+        return cls(
+            chat_title=result["chat_title"],
+            role=_ROLE.get(result["role"], result["role"]),
+            when=local_time(result["timestamp"]),
+            snippet=snippet,
+            marks=[(start, end) for start, end in marks if end > start],
+        )
+
+    @property
+    def heading(self) -> str:
+        return f"{self.chat_title} · {self.role} · {self.when}"
 
 
 class TerminalView(Protocol):
@@ -54,6 +87,9 @@ class TerminalView(Protocol):
 
     def help(self, text: str) -> None:
         """The ``/help`` text."""
+
+    def search_results(self, hits: list[SearchHit]) -> None:
+        """The hits of ``/search``, newest first (at least one)."""
 
     def close(self) -> None:
         """The client is leaving: end the output cleanly."""

@@ -85,4 +85,14 @@ def test_help_lists_every_command_on_stdout(library_server: ServerProcess) -> No
     helped = studymate(library_server, stdin="/help\n")
     assert helped.returncode == 0, helped.stderr
     commands = [line.split()[0] for line in helped.stdout.splitlines()[1:]]
-    assert commands == ["/new", "/chats", "/open", "/stop", "/help", "/quit"]
+    assert commands == [
+        "/new",
+        "/chats",
+        "/open",
+        "/stop",
+        "/up",
+        "/down",
+        "/search",
+        "/help",
+        "/quit",
+    ]
