@@ -15,14 +15,27 @@ import time
 from typing import TYPE_CHECKING
 
 from ..client import StudyMateClient, StudyMateError
+from ..client.types import FINAL_STATUSES
 
 if TYPE_CHECKING:
     from ..client.types import ConnectionState
-    from ..protocol import Chat, ChatScope, Document, LibraryEventData, Message, TypingEventData
+    from ..protocol import (
+        Chat,
+        ChatEventData,
+        ChatScope,
+        Document,
+        LibraryEventData,
+        Message,
+        TypingEventData,
+    )
     from .backend import Backend
     from .screen import Screen
 
 log = logging.getLogger("studymate_jupyter.widget")
+
+#: Seconds the newest message must stay on screen, with nothing newer arriving, before the
+#: panel tells the server it was read (a streaming chat is not read at every frame).
+READ_DELAY = 0.6
 
 
 class LiveView:
@@ -54,6 +67,14 @@ class LiveView:
         #: The assistant info being asked for, and how many times it was (the newest wins).
         self._assistant_task: asyncio.Future[None] | None = None
         self._assistant_asked = 0
+        #: Whether the end of the conversation is on screen (the browser says, see Viewport).
+        self.visible = False
+        #: The message a search hit opened, marked until another chat is shown.
+        self.highlighted: str | None = None
+        #: The newest message told read, by chat; the read waiting to be told, and the task.
+        self._told_read: dict[str, str] = {}
+        self._read_timer: asyncio.TimerHandle | None = None
+        self._read_task: asyncio.Future[None] | None = None
 
     def attach(self, backend: Backend) -> None:
         """Follow ``backend``'s client from now on (on the client's loop)."""
@@ -64,8 +85,11 @@ class LiveView:
         client.on_history.connect(self._on_history)
         client.on_typing.connect(self._on_typing)
         client.on_chat_changed.connect(self._on_chat_changed)
-        for signal in (client.on_chat_created, client.on_chat_updated, client.on_chat_deleted):
+        for signal in (client.on_chat_created, client.on_chat_deleted):
             signal.connect(lambda _data: self.request_refresh())
+        client.on_chat_updated.connect(self._on_chat_updated)
+        client.on_reaction.connect(lambda data: self._on_annotation(data["chat_id"]))
+        client.on_feedback.connect(lambda data: self._on_annotation(data["chat_id"]))
         client.on_library.connect(self._on_library)
         client.on_error.connect(lambda exc: self.show_error(exc.message, None))
         self.set_state(client.state)
@@ -171,7 +195,85 @@ class LiveView:
     def _on_chat_changed(self, _chat_id: str | None) -> None:
         with self.lock:
             self.typing = False
+            self.highlighted = None
         self.flush()
+
+    def _on_chat_updated(self, data: ChatEventData) -> None:
+        """A rename, new messages, a reply ended or a read: the chat as it now is, in place
+        (every reply and every read sends one, so the list is not fetched again for them)."""
+        chat = self._client().chat(data["chat_id"])
+        with self.lock:
+            known = any(c["id"] == data["chat_id"] for c in self.chats)
+            if chat is not None and known:
+                chats = [chat if c["id"] == chat["id"] else c for c in self.chats]
+                self.chats = sorted(chats, key=lambda c: c["updated_at"], reverse=True)
+        if known:
+            self.schedule()
+        else:
+            self.request_refresh()
+
+    def _on_annotation(self, chat_id: str) -> None:
+        if self.backend is not None and chat_id == self.backend.client.chat_id:
+            self.schedule()
+
+    # --- read state ----------------------------------------------------------------------
+
+    def set_visible(self, visible: bool) -> None:
+        """The end of the conversation came on screen or left it (on the client's loop)."""
+        self.visible = visible
+        if visible:
+            self._consider_read()
+        elif self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+
+    def _newest_finished(self) -> tuple[str, str] | None:
+        """The open chat and its newest message that will not change any more."""
+        client = self._client()
+        chat_id = client.chat_id
+        if chat_id is None:
+            return None
+        with self.lock:
+            messages = list(self.messages)
+        for message in reversed(messages):
+            if message.get("status") in FINAL_STATUSES:
+                return chat_id, message["id"]
+        return None
+
+    def _consider_read(self) -> None:
+        """Tell the server the newest message was read once it has stayed on screen for
+        READ_DELAY (each change restarts the wait, as typing notices are debounced)."""
+        if not self.visible or self.closed or self.backend is None:
+            return
+        newest = self._newest_finished()
+        if newest is None:
+            return
+        chat_id, message_id = newest
+        chat = self._client().chat(chat_id)
+        if self._told_read.get(chat_id) == message_id or (
+            chat is not None and chat.get("read_up_to") == message_id and not chat.get("unread")
+        ):
+            return
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+        self._read_timer = self._loop.call_later(READ_DELAY, self._tell_read)
+
+    def _tell_read(self) -> None:
+        self._read_timer = None
+        newest = self._newest_finished()
+        if not self.visible or self.closed or newest is None:
+            return
+        chat_id, message_id = newest
+        self._told_read[chat_id] = message_id
+        self._read_task = asyncio.ensure_future(self._mark_read(chat_id, message_id))
+
+    async def _mark_read(self, chat_id: str, message_id: str) -> None:
+        try:
+            await self._client().mark_read(message_id, chat_id)
+        except (StudyMateError, TimeoutError) as exc:
+            log.info("cannot mark the chat read: %s", exc)
+            if self._told_read.get(chat_id) == message_id:
+                del self._told_read[chat_id]  # told again on the next chance
 
     def _on_typing(self, data: TypingEventData) -> None:
         client = self.backend.client if self.backend else None
@@ -219,12 +321,13 @@ class LiveView:
                 shown.append(pending)
         with self.lock:
             self.messages = messages
-            self.screen.render_messages(shown)
+            self.screen.render_messages(shown, client.user_id, self.highlighted)
             self.streaming = any(m.get("status") == "streaming" for m in messages)
             self.screen.update_typing(self.typing, self.streaming)
             self.screen.render_header(
                 client.chat_id, self.chats, self.documents, self.pending_scope
             )
+        self._consider_read()
 
     def show_error(self, text: str, retry_text: str | None) -> None:
         with self.lock:

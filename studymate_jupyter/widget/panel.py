@@ -30,10 +30,21 @@ from .screen import NEW_CHAT, Actions, Screen
 from .views import MessageView
 
 if TYPE_CHECKING:
-    from ..protocol import ChatScope, Citation, Document, Message, Passage
+    from ..protocol import (
+        ChatScope,
+        Citation,
+        Document,
+        Feedback,
+        Message,
+        MessageSearchResult,
+        Passage,
+        Rating,
+    )
 
 T = TypeVar("T")
 log = logging.getLogger("studymate_jupyter.widget")
+#: Pages of older history loaded, at most, to reach a search hit (50 messages each).
+MAX_PAGES_TO_A_HIT = 40
 
 
 class ChatPanel:
@@ -68,6 +79,11 @@ class ChatPanel:
                 open_chip=self._on_chip,
                 retry_reply=self._on_retry,
                 check_assistant=self._on_check_assistant,
+                react=self._on_react,
+                rate=self._on_rate,
+                search=self._on_search,
+                open_result=self._on_open_result,
+                seen=self._on_seen,
             )
         )
         self._thread = ClientThread(
@@ -119,6 +135,17 @@ class ChatPanel:
         return self._view.typing
 
     @property
+    def visible(self) -> bool:
+        """Whether the end of the conversation is on screen in a visible tab (the browser
+        says); only then does the panel tell the server that the chat was read."""
+        return self.screen.viewport.visible
+
+    @property
+    def highlighted(self) -> str | None:
+        """The id of the message a search hit opened, marked in the conversation."""
+        return self._view.highlighted
+
+    @property
     def views(self) -> dict[str, MessageView]:
         """The message rows on screen by message id."""
         with self._view.lock:
@@ -133,6 +160,37 @@ class ChatPanel:
         """Show ``chat_id`` with its history (``None``: a new chat)."""
         await self._run(self._open_chat(chat_id) if chat_id else self._new_chat())
         return self.messages
+
+    async def search(
+        self, query: str, *, chat_id: str | None = None, limit: int | None = None
+    ) -> list[MessageSearchResult]:
+        """Search your own messages (every word of ``query``, newest first) and list the hits
+        in the panel, where choosing one opens its chat at it; the hits."""
+        return await self._run(self._search(query, chat_id, limit))
+
+    async def open_result(self, result: MessageSearchResult) -> None:
+        """Open a search hit's chat at its message (older history is loaded until it is
+        there) and highlight it, as choosing it in the list does."""
+        await self._run(self._open_result(result))
+
+    async def react(self, message_id: str, emoji: str, on: bool = True) -> dict[str, list[str]]:
+        """Put an emoji on a message of the open chat (or take it off); its reactions."""
+
+        async def react() -> dict[str, list[str]]:
+            return await (await self._ready()).client.react(message_id, emoji, on)
+
+        return await self._run(react())
+
+    async def rate(
+        self, message_id: str, rating: Rating | None, note: str | None = None
+    ) -> Feedback | None:
+        """Rate an answer of the open chat ``"up"`` or ``"down"`` with an optional note
+        (``None`` takes the rating back); the feedback as stored."""
+
+        async def rate() -> Feedback | None:
+            return await (await self._ready()).client.feedback(message_id, rating, note)
+
+        return await self._run(rate())
 
     async def set_scope(self, scope: ChatScope | None) -> None:
         """Limit the open chat to a folder or chosen documents (``None``: the whole library),
@@ -315,6 +373,55 @@ class ChatPanel:
             )
         return passage
 
+    async def _search(
+        self, query: str, chat_id: str | None, limit: int | None
+    ) -> list[MessageSearchResult]:
+        client = (await self._ready()).client
+        try:
+            page = await client.search_messages(query, chat_id, limit)
+        except StudyMateError as exc:
+            with self._view.lock:
+                self.screen.show_search_error(f"Cannot search: {exc.message}")
+            raise
+        with self._view.lock:
+            self.screen.show_results(query, page)
+        return page["results"]
+
+    async def _open_result(self, result: MessageSearchResult) -> None:
+        client = (await self._ready()).client
+        chat_id, message_id = result["chat_id"], result["message_id"]
+        if client.chat_id != chat_id:
+            await self._open_chat(chat_id)
+        for _ in range(MAX_PAGES_TO_A_HIT):
+            if any(m["id"] == message_id for m in client.messages):
+                break
+            try:
+                page = await client.load_older()
+            except StudyMateError as exc:
+                self._view.show_error(f"Cannot load that message: {exc.message}", None)
+                raise
+            if not page["has_more"] and not page["messages"]:
+                break
+        with self._view.lock:
+            self._view.highlighted = message_id
+        self._view.flush()
+        with self._view.lock:
+            self.screen.scroll_to_highlight()
+
+    async def _react(self, message: Message, emoji: str, on: bool) -> None:
+        client = (await self._ready()).client
+        try:
+            await client.react(message["id"], emoji, on, message.get("chat_id") or None)
+        except (StudyMateError, TimeoutError) as exc:
+            self._view.show_error(f"Could not react: {getattr(exc, 'message', exc)}", None)
+
+    async def _rate(self, message: Message, rating: Rating | None, note: str | None) -> None:
+        client = (await self._ready()).client
+        try:
+            await client.feedback(message["id"], rating, note, message.get("chat_id") or None)
+        except (StudyMateError, TimeoutError) as exc:
+            self._view.show_error(f"Could not rate: {getattr(exc, 'message', exc)}", None)
+
     async def _add_document(self, path: str) -> Document:
         backend = await self._ready()
         document = await backend.add_document(path)
@@ -356,6 +463,24 @@ class ChatPanel:
     def _on_check_assistant(self) -> None:
         if self._view.backend is not None:
             self._submit(self._view.refresh_assistant())
+
+    def _on_react(self, message: Message, emoji: str, on: bool) -> None:
+        self._submit(self._react(message, emoji, on))
+
+    def _on_rate(self, message: Message, rating: Rating | None, note: str | None) -> None:
+        self._submit(self._rate(message, rating, note))
+
+    def _on_search(self, query: str) -> None:
+        self._submit(self._search(query, None, None))
+
+    def _on_open_result(self, result: MessageSearchResult) -> None:
+        self._submit(self._open_result(result))
+
+    def _on_seen(self, visible: bool) -> None:
+        # From the kernel's thread (a comm message); the read state lives on the client's loop.
+        self._thread.loop.call_soon_threadsafe(
+            self._view.set_visible, visible, context=contextvars.Context()
+        )
 
     def _on_new_chat(self) -> None:
         self._submit(self._new_chat())

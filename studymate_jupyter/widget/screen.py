@@ -16,11 +16,23 @@ import ipywidgets as w
 from .question import QuestionBox
 from .render import escape
 from .scope import WHOLE_LIBRARY, describe, scope_options, value_of
+from .search import SearchResults
+from .viewport import Viewport
 from .views import MessageView, PreviewView, show
 from .who_answers import assistant_line, assistant_warning
 
 if TYPE_CHECKING:
-    from ..protocol import AssistantInfo, Chat, ChatScope, Citation, Document, Message
+    from ..protocol import (
+        AssistantInfo,
+        Chat,
+        ChatScope,
+        Citation,
+        Document,
+        Message,
+        MessageSearchPage,
+        MessageSearchResult,
+        Rating,
+    )
 
 _INDICATOR = {
     "connecting": ("#b26a00", "connecting…"),
@@ -37,6 +49,12 @@ _WARNING_STYLE = (
 NEW_CHAT = ""  # the picker's value for "a new chat" (its first message creates it)
 
 
+def chat_label(chat: Chat) -> str:
+    """A chat in the picker: its title, and how many replies are unread there, ``Title (2)``."""
+    unread = chat.get("unread") or 0
+    return f"{chat['title']} ({unread})" if unread else chat["title"]
+
+
 @dataclass(frozen=True)
 class Actions:
     """What the user did, for the panel to carry out (called on the kernel's thread)."""
@@ -50,6 +68,12 @@ class Actions:
     open_chip: Callable[[int, Citation], None]
     retry_reply: Callable[[Message], None]
     check_assistant: Callable[[], None]
+    react: Callable[[Message, str, bool], None]
+    rate: Callable[[Message, Rating | None, str | None], None]
+    search: Callable[[str], None]
+    open_result: Callable[[MessageSearchResult], None]
+    #: The end of the conversation came on screen (True) or left it (False).
+    seen: Callable[[bool], None]
 
 
 class Screen:
@@ -96,6 +120,14 @@ class Screen:
             layout=w.Layout(width="auto", flex="0 0 auto"),
         )
         self.check_assistant_button.on_click(lambda _button: actions.check_assistant())
+        # Searched on Enter (or when the field loses focus), not on every key.
+        self.search_field = w.Text(
+            placeholder="Search your chats…",
+            continuous_update=False,
+            layout=w.Layout(width="14em"),
+        )
+        self.search_field.observe(self._on_search, names="value")
+        self.search_results = SearchResults(actions.open_result)
         self.assistant_bar = w.HBox(
             [self.assistant_warning, self.check_assistant_button],
             layout=w.Layout(display="none", align_items="center"),
@@ -106,7 +138,10 @@ class Screen:
                     [self.title, self.status, self.picker, self.new_chat_button],
                     layout=w.Layout(align_items="center"),
                 ),
-                self.scope_picker,
+                w.HBox(
+                    [self.scope_picker, self.search_field],
+                    layout=w.Layout(align_items="center", flex_flow="row wrap"),
+                ),
                 self.assistant_line,
                 self.assistant_bar,
             ]
@@ -114,6 +149,9 @@ class Screen:
         self.message_list = w.VBox(
             [], layout=w.Layout(max_height="480px", overflow_y="auto", padding="0 4px")
         )
+        # Below the conversation: the browser says when it is on screen (read state).
+        self.viewport = Viewport()
+        self.viewport.on_change(actions.seen)
         self.typing_indicator = w.HTML("", layout=w.Layout(display="none"))
         self.error = w.HTML("")
         self.retry_button = w.Button(
@@ -145,7 +183,9 @@ class Screen:
         self.widget = w.VBox(
             [
                 self.header,
+                self.search_results.box,
                 self.message_list,
+                self.viewport,
                 self.typing_indicator,
                 self.error_bar,
                 self.input_row,
@@ -153,6 +193,7 @@ class Screen:
             ],
             layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="4px"),
         )
+        self.widget.add_class("studymate-panel")
 
     @staticmethod
     def _indicator_html(state: str, reason: str | None) -> str:
@@ -185,15 +226,23 @@ class Screen:
         show(self.assistant_line, warning is None)
         show(self.assistant_bar, warning is not None)
 
-    def render_messages(self, shown: list[Message]) -> None:
+    def render_messages(
+        self, shown: list[Message], me: str | None = None, highlighted: str | None = None
+    ) -> None:
+        """The conversation; ``me`` (the user) marks their own reactions, ``highlighted``
+        the message a search hit opened."""
         keep: dict[str, MessageView] = {}
         rows = []
+        actions = self._actions
         for message in shown:
             view = self._views.get(message["id"])
             if view is None:
-                view = MessageView(message, self._actions.open_chip, self._actions.retry_reply)
+                view = MessageView(
+                    message, actions.open_chip, actions.retry_reply, actions.react, actions.rate, me
+                )
             else:
-                view.update(message)
+                view.update(message, me)
+            view.set_highlight(message["id"] == highlighted)
             keep[message["id"]] = view
             rows.append(view.row)
         if tuple(rows) != tuple(self.message_list.children):
@@ -225,7 +274,7 @@ class Screen:
         html = f"<b>{escape(title)}</b>"
         if self.title.value != html:
             self.title.value = html
-        options = [("New chat", NEW_CHAT)] + [(c["title"], c["id"]) for c in chats]
+        options = [("New chat", NEW_CHAT)] + [(chat_label(c), c["id"]) for c in chats]
         if chat_id is not None and chat is None:
             options.append((title, chat_id))
         scope = chat.get("scope") if chat else pending_scope
@@ -253,6 +302,15 @@ class Screen:
         if self.scope_picker.value != value:
             self.scope_picker.value = value
 
+    def show_results(self, query: str, page: MessageSearchPage) -> None:
+        self.search_results.show(query, page)
+
+    def show_search_error(self, text: str) -> None:
+        self.search_results.show_error(text)
+
+    def scroll_to_highlight(self) -> None:
+        self.viewport.scroll_to_highlight()
+
     def show_error(self, text: str, can_retry: bool) -> None:
         self.error.value = f'<span style="color: #c62828">{escape(text)}</span>'
         show(self.retry_button, can_retry)
@@ -268,6 +326,8 @@ class Screen:
         for view in self._views.values():
             view.close()
         self._views.clear()
+        self.search_results.close()
+        self.viewport.close()
         self.widget.close()
 
     # --- what the user does ----------------------------------------------------------------
@@ -275,6 +335,13 @@ class Screen:
     def _on_pick(self, change: dict[str, Any]) -> None:
         if not self._syncing_picker:
             self._actions.pick_chat(change["new"])
+
+    def _on_search(self, change: dict[str, Any]) -> None:
+        query = str(change["new"]).strip()
+        if query:
+            self._actions.search(query)
+        else:
+            self.search_results.hide()
 
     def _on_scope(self, change: dict[str, Any]) -> None:
         if not self._syncing_picker:

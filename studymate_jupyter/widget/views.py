@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .citations import chip_label, chip_tooltip
+from .reactions import AnswerFeedback
 from .render import escape, render_markdown
 
 if TYPE_CHECKING:
-    from ..protocol import Citation, Message
+    from ..protocol import Citation, Message, Rating
+
+#: What the user did about a message: react(message, emoji, on), rate(message, rating, note).
+OnReact = Callable[["Message", str, bool], None]
+OnRate = Callable[["Message", "Rating | None", "str | None"], None]
+HIGHLIGHT = "studymate-highlight"
+_HIGHLIGHT_BORDER = "2px solid var(--jp-warn-color1, #f57c00)"
 
 HIDDEN = "none"
 
@@ -45,19 +52,32 @@ def message_html(message: Message) -> str:
 
 
 class MessageView:
-    """One message in the list: its rendered body, its citation chips, Retry after an error."""
+    """One message in the list: its rendered body, its citation chips, Retry after an error,
+    and under a finished answer its reactions and the user's rating (``feedback``)."""
 
     def __init__(
         self,
         message: Message,
         on_citation: Callable[[int, Citation], None],
         on_retry: Callable[[Message], None],
+        on_react: OnReact | None = None,
+        on_rate: OnRate | None = None,
+        me: str | None = None,
     ) -> None:
         self.message_id = message["id"]
         self._on_citation = on_citation
         self._on_retry = on_retry
         self._signature: tuple[object, ...] | None = None
         self.message: Message = message
+        self.me = me
+        self.highlighted = False
+        self.feedback: AnswerFeedback | None = None
+        if message.get("role") == "assistant" and on_react is not None and on_rate is not None:
+            react, rate = on_react, on_rate
+            self.feedback = AnswerFeedback(
+                lambda emoji, on: react(self.message, emoji, on),
+                lambda rating, note: rate(self.message, rating, note),
+            )
         # HTMLMath renders the TeX that render_markdown leaves in place.
         self.body = w.HTMLMath(message_html(message), layout=w.Layout(margin="2px 0"))
         self.chips = w.HBox([], layout=w.Layout(flex_flow="row wrap", display=HIDDEN))
@@ -68,9 +88,13 @@ class MessageView:
             layout=w.Layout(width="auto", display=HIDDEN),
         )
         self.retry.on_click(lambda _button: self._on_retry(self.message))
-        self.row = w.VBox([self.body, self.chips, self.retry], layout=w.Layout(margin="4px 0"))
+        parts = [self.body, self.chips, self.retry]
+        if self.feedback is not None:
+            parts.append(self.feedback.box)
+        self.row = w.VBox(parts, layout=w.Layout(margin="4px 0"))
         self._signature = self._sign(message)
         self._update_parts(message)
+        self._update_feedback(message)
 
     @staticmethod
     def _sign(message: Message) -> tuple[object, ...]:
@@ -80,9 +104,12 @@ class MessageView:
         )
         return (message.get("content"), message.get("status"), citations)
 
-    def update(self, message: Message) -> bool:
-        """Show the message's new state; False when nothing visible changed."""
+    def update(self, message: Message, me: str | None = None) -> bool:
+        """Show the message's new state; False when its body, chips and Retry did not change
+        (its reactions and rating are drawn either way)."""
         self.message = message
+        self.me = me or self.me
+        self._update_feedback(message)
         signature = self._sign(message)
         if signature == self._signature:
             return False
@@ -98,6 +125,25 @@ class MessageView:
         show(self.chips, bool(citations))
         show(self.retry, message.get("role") == "assistant" and message.get("status") == "error")
 
+    def _update_feedback(self, message: Message) -> None:
+        if self.feedback is None:
+            return
+        finished = message.get("status") not in ("streaming", "sending")
+        show(self.feedback.box, finished)
+        if finished:
+            self.feedback.update(message, self.me)
+
+    def set_highlight(self, on: bool) -> None:
+        """Mark the message (a search hit opened) with a border the browser scrolls to."""
+        if on == self.highlighted:
+            return
+        self.highlighted = on
+        self.row.layout.border = _HIGHLIGHT_BORDER if on else None
+        if on:
+            self.row.add_class(HIGHLIGHT)
+        else:
+            self.row.remove_class(HIGHLIGHT)
+
     def _chip(self, number: int, citation: Citation) -> Any:
         chip = w.Button(
             description=chip_label(number, citation),
@@ -110,6 +156,8 @@ class MessageView:
     def close(self) -> None:
         for chip in self.chips.children:
             chip.close()
+        if self.feedback is not None:
+            self.feedback.close()
         for widget in (self.body, self.chips, self.retry, self.row):
             widget.close()
 
