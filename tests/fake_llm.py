@@ -8,6 +8,7 @@ in each of the ways a real one does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -122,6 +123,7 @@ class FakeLLM:
         self.received: list[Received] = []
         self.sent = 0
         self.client_left = asyncio.Event()
+        self._closing: asyncio.Task[None] | None = None
         self.port = free_port()
         app = Application(
             [
@@ -166,4 +168,14 @@ class FakeLLM:
         handler.write({"error": {"message": message, "type": "invalid_request_error"}})
 
     def close(self) -> None:
+        """Stop listening and drop open connections, as a model server that stops does (a
+        client's pooled keep-alive connection would otherwise still be answered)."""
         self.server.stop()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing is being served
+            loop = asyncio.get_running_loop()
+            self._closing = loop.create_task(self.server.close_all_connections())
+
+    async def shut_down(self) -> None:
+        """close(), once every connection is gone."""
+        self.server.stop()
+        await self.server.close_all_connections()

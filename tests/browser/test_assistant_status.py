@@ -38,8 +38,9 @@ class ModelServerThread:
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
 
     def close(self) -> None:
-        """Stop answering: the port is closed, as when the model server is not running."""
-        self.on_loop(self.llm.close)
+        """Stop answering: the port and open connections closed, as when the model server
+        is not running."""
+        asyncio.run_coroutine_threadsafe(self.llm.shut_down(), self.loop).result(10)
 
     def stop(self) -> None:
         self.close()
