@@ -11,6 +11,7 @@ import type {
   ChatPatch,
   Document,
   Me,
+  MessageSearchPage,
   MessagesPage,
   NewChat,
   NewDocument,
@@ -112,6 +113,22 @@ export class StudyMateAPI {
       ...(options.limit ? { limit: String(options.limit) } : {})
     });
     return this.json(`chats/${encodeURIComponent(chatId)}/messages${query}`);
+  }
+
+  /**
+   * The user's own messages with every word of `query` (the last also as a prefix), newest
+   * first; `chatId` narrows it to one chat.
+   */
+  searchMessages(
+    query: string,
+    options: { chatId?: string; limit?: number } = {}
+  ): Promise<MessageSearchPage> {
+    const params = URLExt.objectToQueryString({
+      q: query,
+      ...(options.chatId ? { chat_id: options.chatId } : {}),
+      ...(options.limit ? { limit: String(options.limit) } : {})
+    });
+    return this.json<MessageSearchPage>(`messages/search${params}`);
   }
 
   async exportChat(chatId: string, format: 'markdown' | 'ipynb'): Promise<string> {

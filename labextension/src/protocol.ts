@@ -15,6 +15,7 @@ import type {
   AuthData,
   Document,
   ErrorData,
+  Feedback,
   Message,
   Passage,
   ServerFrame
@@ -40,6 +41,11 @@ export type {
   Document,
   ErrorData,
   ErrorFrame,
+  Feedback,
+  FeedbackData,
+  FeedbackEventData,
+  FeedbackEventFrame,
+  FeedbackFrame,
   InboundMessage,
   LibraryFrame,
   LibraryRemovedData,
@@ -54,12 +60,20 @@ export type {
   MessageEventData,
   MessageEventFrame,
   MessageFrame,
+  MessageSearchPage,
+  MessageSearchResult,
   MessagesData,
   MessagesFrame,
   MessagesPage,
   NewChat,
   NewDocument,
   Passage,
+  ReactData,
+  ReactFrame,
+  ReactionData,
+  ReactionFrame,
+  ReadData,
+  ReadFrame,
   RetrievalInfo,
   ScopeBody,
   SearchResult,
@@ -81,6 +95,30 @@ export type VectorStatus = Document['vectors'];
 export type SourceStatus = Passage['source'];
 export type ErrorCode = ErrorData['code'];
 export type StreamMode = NonNullable<AuthData['stream']>;
+export type Rating = Feedback['rating'];
+/** A message's reactions: emoji → the users who put it on. */
+export type Reactions = NonNullable<Message['reactions']>;
+
+/**
+ * The emoji a message may be reacted with, in the order pickers show them: `REACTION_EMOJI`
+ * of `protocol/records.py` (the schema types the field as a string; the server refuses others).
+ */
+export const REACTION_EMOJI = [
+  '\u{1F44D}', // 👍
+  '\u{1F44E}', // 👎
+  '\u2764\uFE0F', // ❤️
+  '\u{1F389}', // 🎉
+  '\u{1F604}', // 😄
+  '\u{1F615}', // 😕
+  '\u{1F914}', // 🤔
+  '\u{1F4A1}', // 💡
+  '\u{1F440}', // 👀
+  '\u2705' // ✅
+] as const;
+/** How many different emoji one user may put on one message (`MAX_REACTIONS`). */
+export const MAX_REACTIONS = 5;
+/** The longest note a feedback may carry, in characters (`MAX_FEEDBACK_NOTE`). */
+export const MAX_FEEDBACK_NOTE = 1000;
 
 // A Record rather than a list: a frame type added to the Python protocol fails to compile
 // here until the panel says whether it reads it.
@@ -94,7 +132,9 @@ const SERVER_FRAME_TYPES: Record<ServerFrame['type'], true> = {
   typing: true,
   messages: true,
   error: true,
-  library: true
+  library: true,
+  reaction: true,
+  feedback: true
 };
 const SERVER_TYPES: ReadonlySet<string> = new Set(Object.keys(SERVER_FRAME_TYPES));
 

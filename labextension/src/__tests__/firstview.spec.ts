@@ -18,7 +18,7 @@ import { connectedModel } from './connected';
 
 function chat(id: string): Chat {
   const t = '2024-01-01T00:00:00Z';
-  return { id, title: id, created_at: t, updated_at: t, message_count: 1, scope: null };
+  return { id, title: id, created_at: t, updated_at: t, message_count: 1, scope: null, unread: 0, read_up_to: null };
 }
 
 function doc(id: string, extra: Partial<Document> = {}): Document {

@@ -10,7 +10,9 @@ const created: Chat = {
   created_at: '2024-01-01T00:00:00Z',
   updated_at: '2024-01-01T00:00:00Z',
   message_count: 0,
-  scope: physics
+  scope: physics,
+  unread: 0,
+  read_up_to: null
 };
 
 /** Let pending promise callbacks run. */

@@ -77,13 +77,16 @@ export function applyChatFrame(state: State, frame: ChatFrame): State {
       }
       const now = new Date().toISOString();
       const { chat_id, title, created_at, updated_at, message_count, scope } = frame.data;
+      const { unread, read_up_to } = frame.data;
       return upsertChat(state, {
         id: chat_id,
         title,
         created_at: created_at ?? now,
         updated_at: updated_at ?? now,
         message_count: message_count ?? 0,
-        scope: scope ?? null
+        scope: scope ?? null,
+        unread: unread ?? 0,
+        read_up_to: read_up_to ?? null
       });
     }
     case 'chat_updated': {

@@ -2,7 +2,8 @@
  * The panel's state and the pure reducer that folds server frames and user actions into it,
  * composed of one module per slice: `state` (its shape and the actions), `messages`,
  * `conversation` (echoes and pages), `outbox` (connection and offline queue), `drafts` (new
- * chats), `chats`, `typing`, `library` and `assistant`.
+ * chats), `chats`, `typing`, `library`, `assistant`, `reactions` (reactions and feedback),
+ * `read` (unread counts and when to say a chat was read) and `focus` (a message to show).
  *
  * No DOM, no network, no JupyterLab: everything here is unit-tested with jest.
  */
@@ -11,9 +12,11 @@ import { reduceAssistant } from './assistant';
 import { applyChatFrame, heardOf, reduceChats } from './chats';
 import { applyMessage, mergePage } from './conversation';
 import { reduceDrafts } from './drafts';
+import { reduceFocus } from './focus';
 import { applyLibraryFrame, reduceLibrary } from './library';
 import { applyDelta } from './messages';
 import { reduceOutbox, refuse } from './outbox';
+import { applyFeedback, applyReaction } from './reactions';
 import type { Action, State } from './state';
 import { applyTyping } from './typing';
 
@@ -34,6 +37,10 @@ export { isBlankDraft } from './drafts';
 export { typingIn } from './typing';
 export { addedDocuments, libraryIsEmpty, retrievalNotice } from './library';
 export { endsReplyInError } from './assistant';
+export { focusStep } from './focus';
+export type { FocusStep } from './focus';
+export { newestSettled, readToSend, unreadBadge } from './read';
+export type { ReadInput } from './read';
 
 export function reduce(state: State, action: Action): State {
   switch (action.type) {
@@ -62,6 +69,9 @@ export function reduce(state: State, action: Action): State {
       return reduceLibrary(state, action);
     case 'assistant/loaded':
       return reduceAssistant(state, action);
+    case 'focus/set':
+    case 'focus/cleared':
+      return reduceFocus(state, action);
     case 'error/dismissed':
       return { ...state, lastError: null };
     default:
@@ -76,6 +86,8 @@ function chatOfFrame(frame: ServerFrame): string | undefined {
     case 'chat_updated':
     case 'messages':
     case 'typing':
+    case 'reaction':
+    case 'feedback':
       return frame.data.chat_id;
     case 'message':
       return frame.data.chat_id ?? frame.data.message.chat_id;
@@ -113,6 +125,10 @@ function applyFrameContent(state: State, frame: ServerFrame): State {
     }
     case 'library':
       return applyLibraryFrame(state, frame);
+    case 'reaction':
+      return applyReaction(state, frame.data);
+    case 'feedback':
+      return applyFeedback(state, frame.data);
     default:
       return state;
   }

@@ -84,6 +84,11 @@ export interface State {
   /** Who answers and whether it can now (`GET assistant`); `null` until the server said. */
   assistant: AssistantInfo | null;
   lastError: ErrorInfo | null;
+  /**
+   * A message the view is to scroll to and highlight once it is loaded (a search result the
+   * user chose); cleared when it has been shown.
+   */
+  focus: { chatId: string; messageId: string } | null;
   /** The next arrival sequence number (also counts frames, see `chatActivity`). */
   seq: number;
   /**
@@ -120,6 +125,7 @@ export function initialState(): State {
     dismissedNotice: null,
     assistant: null,
     lastError: null,
+    focus: null,
     seq: 0,
     chatActivity: {}
   };
@@ -148,4 +154,6 @@ export type Action =
   | { type: 'retrieval/loaded'; info: RetrievalInfo }
   | { type: 'retrieval/dismissed' }
   | { type: 'assistant/loaded'; info: AssistantInfo }
+  | { type: 'focus/set'; chatId: string; messageId: string }
+  | { type: 'focus/cleared' }
   | { type: 'error/dismissed' };

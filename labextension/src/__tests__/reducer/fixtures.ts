@@ -37,7 +37,16 @@ export function echo(m: Message, chatId = 'c1'): Action {
 }
 
 export function chat(id: string, updated: string): Chat {
-  return { id, title: id, created_at: updated, updated_at: updated, message_count: 0, scope: null };
+  return {
+    id,
+    title: id,
+    created_at: updated,
+    updated_at: updated,
+    message_count: 0,
+    scope: null,
+    unread: 0,
+    read_up_to: null
+  };
 }
 
 /** What `chat_created` and `chat_updated` carry: the whole chat and its `chat_id`. */
