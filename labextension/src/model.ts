@@ -10,18 +10,27 @@ import { StudyMateAPI, StudyMateError } from './api';
 import { ChatConnection } from './connection';
 import { isLibraryFile, LIBRARY_SUFFIXES } from './files';
 import { chatTitle } from './format';
-import type { ChatScope, Document, Passage, ServerFrame } from './protocol';
+import type {
+  ChatScope,
+  Document,
+  MessageSearchPage,
+  Passage,
+  Rating,
+  ServerFrame
+} from './protocol';
 import {
   Action,
   DRAFT_PREFIX,
   draftsToCreate,
   dueMessages,
   endsReplyInError,
+  focusStep,
   initialState,
   isBlankDraft,
   isDraft,
   messagesOf,
   OutboxEntry,
+  readToSend,
   reduce,
   State
 } from './reducer';
@@ -30,6 +39,11 @@ import {
 const TYPING_IDLE_MS = 1000;
 /** How many messages to reload on reconnect (the contract's default page is 50). */
 const RELOAD_LIMIT = 100;
+/**
+ * `read` goes once the newest message has stayed on screen this long, debounced as typing
+ * is: a reply that streams past, or a chat flicked through, is not taken as read.
+ */
+const READ_DELAY_MS = 1000;
 
 export class StudyMateModel implements IDisposable {
   constructor(api?: StudyMateAPI) {
@@ -78,6 +92,7 @@ export class StudyMateModel implements IDisposable {
     }
     this._disposed = true;
     this._clearTypingTimer();
+    this._clearReadTimer();
     this._connection.dispose();
     Signal.clearData(this);
   }
@@ -89,6 +104,7 @@ export class StudyMateModel implements IDisposable {
     }
     this._state = next;
     this._changed.emit(next);
+    this._considerRead();
   }
 
   // -------------------------------------------------------------------------
@@ -122,6 +138,9 @@ export class StudyMateModel implements IDisposable {
   openChat(chatKey: string | null): void {
     this._stopTyping();
     const previous = this._state.activeChat;
+    if (this._state.focus && this._state.focus.chatId !== chatKey) {
+      this.dispatch({ type: 'focus/cleared' });
+    }
     this.dispatch({ type: 'chat/open', chatKey });
     const active = this._state.activeChat;
     if (
@@ -137,6 +156,24 @@ export class StudyMateModel implements IDisposable {
     if (active && !isDraft(active)) {
       this._connection.send({ type: 'load_messages', data: { chat_id: active } });
     }
+  }
+
+  /**
+   * Open a chat at one of its messages (a search result): its history is paged back until
+   * the message is there, and the view scrolls to it and highlights it.
+   */
+  openMessage(chatId: string, messageId: string): void {
+    this._focusAsked = null;
+    this.dispatch({ type: 'focus/set', chatId, messageId });
+    if (this._state.activeChat !== chatId) {
+      this.openChat(chatId);
+    }
+    this._pageTowardFocus();
+  }
+
+  /** The view has shown the message it was to bring into view. */
+  focusShown(): void {
+    this.dispatch({ type: 'focus/cleared' });
   }
 
   /** Start a chat that exists here only until its first message creates it on the server. */
@@ -263,6 +300,55 @@ export class StudyMateModel implements IDisposable {
     }
     this._clearTypingTimer();
     this._typingTimer = window.setTimeout(() => this._stopTyping(), TYPING_IDLE_MS);
+  }
+
+  /** Put `emoji` on a message (`on`), or take it off; the `reaction` frame updates every tab. */
+  react(chatId: string, messageId: string, emoji: string, on: boolean): void {
+    const data = { chat_id: chatId, message_id: messageId, emoji, on };
+    if (!this._connection.send({ type: 'react', data })) {
+      this._notice.emit('Not connected: the reaction was not sent. Try again once connected.');
+    }
+  }
+
+  /** Rate an answer (`null` takes the rating back), with an optional note. */
+  rate(chatId: string, messageId: string, rating: Rating | null, note?: string): void {
+    const data = {
+      chat_id: chatId,
+      message_id: messageId,
+      rating,
+      ...(note !== undefined ? { note } : {})
+    };
+    if (!this._connection.send({ type: 'feedback', data })) {
+      this._notice.emit('Not connected: the feedback was not sent. Try again once connected.');
+    }
+  }
+
+  /**
+   * Whether the panel is shown and the browser tab visible: only then is anything on screen
+   * taken as read.
+   */
+  setVisible(visible: boolean): void {
+    if (this._visible !== visible) {
+      this._visible = visible;
+      this._considerRead();
+    }
+  }
+
+  /**
+   * The view reports the newest settled message of a chat on screen (`messageId`) or no
+   * longer so (`null`).
+   */
+  seen(chatId: string, messageId: string | null): void {
+    const same = this._seen?.chatId === chatId && this._seen.messageId === messageId;
+    if (!same) {
+      this._seen = messageId === null ? null : { chatId, messageId };
+      this._considerRead();
+    }
+  }
+
+  /** Search the user's messages (the search box above the chat list). */
+  searchMessages(query: string): Promise<MessageSearchPage> {
+    return this.api.searchMessages(query);
   }
 
   dismissError(): void {
@@ -419,6 +505,82 @@ export class StudyMateModel implements IDisposable {
       // An echo may name the chat that later queued messages were waiting for.
       this._flush();
     }
+    if (frame.type === 'messages') {
+      this._pageTowardFocus();
+    }
+  }
+
+  /** Ask for older pages of the open chat until the message to show is loaded. */
+  private _pageTowardFocus(): void {
+    const focus = this._state.focus;
+    if (!focus || focus.chatId !== this._state.activeChat) {
+      return;
+    }
+    const step = focusStep(this._state, focus.chatId, focus.messageId);
+    if (step.step === 'older' && step.before !== this._focusAsked) {
+      this._focusAsked = step.before;
+      this._connection.send({
+        type: 'load_messages',
+        data: { chat_id: focus.chatId, before: step.before, limit: RELOAD_LIMIT }
+      });
+    } else if (step.step === 'missing') {
+      this.dispatch({ type: 'focus/cleared' });
+      this._notice.emit('That message is no longer in the chat.');
+    }
+  }
+
+  /** The message to say the open chat is read up to now, if any (see `readToSend`). */
+  private _readCandidate(): { chatId: string; messageId: string } | null {
+    const chatId = this._state.activeChat;
+    if (!chatId || isDraft(chatId) || this._state.connection !== 'connected') {
+      return null;
+    }
+    const messageId = readToSend({
+      chat: this._state.chats.find(c => c.id === chatId),
+      messages: messagesOf(this._state, chatId),
+      seen: this._seen?.chatId === chatId ? this._seen.messageId : null,
+      visible: this._visible,
+      sent: this._readSent.get(chatId) ?? null
+    });
+    return messageId === null ? null : { chatId, messageId };
+  }
+
+  /** (Re)start the wait before `read`: it goes when the same message is due a second later. */
+  private _considerRead(): void {
+    if (this._disposed) {
+      return;
+    }
+    const due = this._readCandidate();
+    const waiting = this._readWaiting;
+    if (due && waiting && due.chatId === waiting.chatId && due.messageId === waiting.messageId) {
+      return;
+    }
+    this._clearReadTimer();
+    if (!due) {
+      return;
+    }
+    this._readWaiting = due;
+    this._readTimer = setTimeout(() => {
+      this._readTimer = null;
+      this._readWaiting = null;
+      const now = this._readCandidate();
+      if (!now || now.chatId !== due.chatId || now.messageId !== due.messageId) {
+        this._considerRead();
+        return;
+      }
+      const data = { chat_id: due.chatId, message_id: due.messageId };
+      if (this._connection.send({ type: 'read', data })) {
+        this._readSent.set(due.chatId, due.messageId);
+      }
+    }, READ_DELAY_MS);
+  }
+
+  private _clearReadTimer(): void {
+    if (this._readTimer !== null) {
+      clearTimeout(this._readTimer);
+      this._readTimer = null;
+    }
+    this._readWaiting = null;
   }
 
   /** Send every queued message that is due on this connection, in order. */
@@ -525,5 +687,16 @@ export class StudyMateModel implements IDisposable {
   private _creating = new Set<string>();
   private _typingChat: string | null = null;
   private _typingTimer: number | null = null;
+  /** Whether the panel is shown in a visible browser tab (see `setVisible`). */
+  private _visible = false;
+  /** The newest settled message the view has on screen (see `seen`). */
+  private _seen: { chatId: string; messageId: string } | null = null;
+  /** Per chat, the message `read` was last sent for by this panel. */
+  private _readSent = new Map<string, string>();
+  /** The `read` waiting for its delay, and its timer. */
+  private _readWaiting: { chatId: string; messageId: string } | null = null;
+  private _readTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The `before` of the last page asked for on the way to a message to show. */
+  private _focusAsked: string | null = null;
   private _disposed = false;
 }

@@ -1,6 +1,8 @@
 /**
  * The right-sidebar widget hosting the React panel. Opening it puts the keyboard in the
- * message box; files dragged onto it from JupyterLab's file browser join the library.
+ * message box; files dragged onto it from JupyterLab's file browser join the library. It
+ * tells the model whether it is on screen (shown, in a visible browser tab), so that only
+ * what the user can see is taken as read.
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Drag } from '@lumino/dragdrop';
@@ -79,13 +81,27 @@ export class StudyMatePanel extends ReactWidget {
     for (const type of DRAG_EVENTS) {
       this.node.addEventListener(type, this);
     }
+    document.addEventListener('visibilitychange', this._onVisibility);
+    this._onVisibility();
   }
 
   protected onBeforeDetach(msg: Message): void {
     for (const type of DRAG_EVENTS) {
       this.node.removeEventListener(type, this);
     }
+    document.removeEventListener('visibilitychange', this._onVisibility);
     super.onBeforeDetach(msg);
+    this._services.model.setVisible(false);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._onVisibility();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._onVisibility();
   }
 
   /** Opened (its sidebar tab, "Open StudyMate"): the keyboard goes to the message box. */
@@ -101,6 +117,10 @@ export class StudyMatePanel extends ReactWidget {
   protected render(): JSX.Element {
     return <App services={this._services} settings={this._settings} />;
   }
+
+  private _onVisibility = (): void => {
+    this._services.model.setVisible(this.isVisible && document.visibilityState === 'visible');
+  };
 
   private _services: IPanelServices;
   private _settings: IStudyMateSettings;

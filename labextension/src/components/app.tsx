@@ -47,6 +47,8 @@ export function App(props: IAppProps): JSX.Element {
   const state = useModelState(model);
   const [tab, setTab] = React.useState<'chats' | 'library'>('chats');
   const [notice, setNotice] = React.useState<string | null>(null);
+  // Kept here, not in the list: back from a chat opened from a result, the results are there.
+  const [query, setQuery] = React.useState('');
 
   React.useEffect(() => {
     const onNotice = (_: unknown, text: string) => setNotice(text);
@@ -101,7 +103,7 @@ export function App(props: IAppProps): JSX.Element {
         {tab === 'library' ? (
           <Library state={state} services={services} />
         ) : state.activeChat === null ? (
-          <ChatList state={state} services={services} />
+          <ChatList state={state} services={services} query={query} onQuery={setQuery} />
         ) : (
           <ChatView state={state} services={services} settings={settings} />
         )}

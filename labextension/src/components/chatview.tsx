@@ -1,4 +1,8 @@
-/** An open chat: its messages, who is typing, the composer, and export. */
+/**
+ * An open chat: its messages, who is typing, the composer, and export. It tells the model
+ * when the newest message is on screen (for `read`), and brings a message chosen in the
+ * search into view, highlighted for a moment.
+ */
 import { addIcon, caretLeftIcon, downloadIcon, notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -9,6 +13,7 @@ import {
   isStreaming,
   libraryIsEmpty,
   messagesOf,
+  newestSettled,
   State,
   typingIn
 } from '../reducer';
@@ -23,6 +28,14 @@ export interface IChatViewProps {
   state: State;
   services: IPanelServices;
   settings: IStudyMateSettings;
+}
+
+/** How long a message brought into view from the search stays highlighted. */
+const HIGHLIGHT_MS = 4000;
+
+/** The list item of a message in the chat's scroller. */
+function messageNode(root: HTMLElement | null, id: string): HTMLElement | null {
+  return root?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(id)}"]`) ?? null;
 }
 
 function typingText(who: string[]): string {
@@ -52,6 +65,60 @@ export function ChatView(props: IChatViewProps): JSX.Element {
       node.scrollTop = node.scrollHeight;
     }
   }, [messages.length, last?.content, typing.length]);
+  // The newest settled message on screen (while the panel shows) is what `read` is about.
+  const { model } = services;
+  const settledId = newestSettled(messages)?.id ?? null;
+  React.useEffect(() => {
+    const root = list.current;
+    const node = settledId && !draft ? messageNode(root, settledId) : null;
+    if (!root || !node || !settledId || typeof IntersectionObserver === 'undefined') {
+      model.seen(chatKey, null);
+      return;
+    }
+    const observer = new IntersectionObserver(
+      entries => {
+        const entry = entries[entries.length - 1];
+        model.seen(chatKey, entry.isIntersecting ? settledId : null);
+      },
+      { root }
+    );
+    observer.observe(node);
+    return () => {
+      observer.disconnect();
+      model.seen(chatKey, null);
+    };
+  }, [model, chatKey, settledId, draft]);
+
+  // A search result chosen: once its message is loaded, scroll to it and highlight it.
+  const focus = state.focus?.chatId === chatKey ? state.focus.messageId : null;
+  const focusLoaded = focus !== null && messages.some(m => m.id === focus && !m.pending);
+  const [highlight, setHighlight] = React.useState<string | null>(null);
+  React.useLayoutEffect(() => {
+    const node = focus && focusLoaded ? messageNode(list.current, focus) : null;
+    if (!focus || !node) {
+      return;
+    }
+    pinned.current = false;
+    node.scrollIntoView({ block: 'center' });
+    setHighlight(focus);
+    model.focusShown();
+  }, [model, focus, focusLoaded]);
+  React.useEffect(() => {
+    if (!highlight) {
+      return;
+    }
+    // Markdown renders a moment later and may move it: bring it back into view once.
+    const again = setTimeout(
+      () => messageNode(list.current, highlight)?.scrollIntoView({ block: 'center' }),
+      300
+    );
+    const done = setTimeout(() => setHighlight(null), HIGHLIGHT_MS);
+    return () => {
+      clearTimeout(again);
+      clearTimeout(done);
+    };
+  }, [highlight]);
+
   const onScroll = () => {
     const node = list.current;
     if (node) {
@@ -158,6 +225,8 @@ export function ChatView(props: IChatViewProps): JSX.Element {
               message={m}
               services={services}
               showScores={settings.showScores}
+              userId={state.userId}
+              highlighted={m.id === highlight}
             />
           ))}
         </ol>

@@ -1,4 +1,7 @@
-/** One message: role, Markdown content (streaming in place), citations, copy and retry. */
+/**
+ * One message: role, Markdown content (streaming in place), citations, copy and retry, and
+ * once stored its reactions (and on an answer the user's rating).
+ */
 import { copyIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -6,11 +9,16 @@ import type { LocalMessage } from '../reducer';
 import type { IPanelServices } from '../services';
 import { CitationChip } from './citation';
 import { Markdown } from './markdown';
+import { MessageReactions } from './reactions';
 
 export interface IMessageProps {
   message: LocalMessage;
   services: IPanelServices;
   showScores: boolean;
+  /** Who the connection is (the server's `auth_ok`): whose reactions are "mine". */
+  userId: string | null;
+  /** Briefly, after a search result brought it into view. */
+  highlighted?: boolean;
 }
 
 function codeOf(pre: HTMLPreElement): string {
@@ -31,7 +39,7 @@ function toolButton(label: string, onClick: () => void): HTMLButtonElement {
 }
 
 function MessageItemImpl(props: IMessageProps): JSX.Element {
-  const { message, services, showScores } = props;
+  const { message, services, showScores, userId } = props;
   const streaming = message.status === 'streaming';
 
   const decorateCode = React.useCallback(
@@ -61,8 +69,11 @@ function MessageItemImpl(props: IMessageProps): JSX.Element {
     `jp-StudyMate-message-${message.role}`,
     message.pending ? 'jp-mod-pending' : '',
     message.error || message.status === 'error' ? 'jp-mod-error' : '',
-    streaming ? 'jp-mod-streaming' : ''
+    streaming ? 'jp-mod-streaming' : '',
+    props.highlighted ? 'jp-mod-highlighted' : ''
   ].join(' ');
+  // Reactions and ratings name a stored message; a reply gets them once it has ended.
+  const stored = !message.pending && !message.error && !streaming && message.chat_id;
 
   const failed = message.error || message.status === 'error';
   return (
@@ -103,6 +114,14 @@ function MessageItemImpl(props: IMessageProps): JSX.Element {
             />
           ))}
         </div>
+      )}
+      {stored && (
+        <MessageReactions
+          message={message}
+          chatId={message.chat_id!}
+          userId={userId}
+          model={services.model}
+        />
       )}
       {failed && (
         <div className="jp-StudyMate-messageError" role="alert">
