@@ -8,7 +8,6 @@ in each of the ways a real one does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,6 +45,9 @@ class Models(RequestHandler):
     def initialize(self, llm: FakeLLM) -> None:
         self.llm = llm
 
+    def prepare(self) -> None:
+        self.llm.connections.add(self.request.connection)
+
     def get(self) -> None:
         self.llm.received.append(Received(self.request.path, dict(self.request.headers), {}))
         if self.llm.status != 200:
@@ -59,6 +61,9 @@ class Models(RequestHandler):
 class Completions(RequestHandler):
     def initialize(self, llm: FakeLLM) -> None:
         self.llm = llm
+
+    def prepare(self) -> None:
+        self.llm.connections.add(self.request.connection)
 
     async def post(self) -> None:
         llm = self.llm
@@ -123,7 +128,8 @@ class FakeLLM:
         self.received: list[Received] = []
         self.sent = 0
         self.client_left = asyncio.Event()
-        self._closing: asyncio.Task[None] | None = None
+        # Every connection a request came over, so that close() can drop them.
+        self.connections: set[Any] = set()
         self.port = free_port()
         app = Application(
             [
@@ -171,11 +177,6 @@ class FakeLLM:
         """Stop listening and drop open connections, as a model server that stops does (a
         client's pooled keep-alive connection would otherwise still be answered)."""
         self.server.stop()
-        with contextlib.suppress(RuntimeError):  # no running loop: nothing is being served
-            loop = asyncio.get_running_loop()
-            self._closing = loop.create_task(self.server.close_all_connections())
-
-    async def shut_down(self) -> None:
-        """close(), once every connection is gone."""
-        self.server.stop()
-        await self.server.close_all_connections()
+        for connection in self.connections:
+            connection.close()
+        self.connections.clear()

@@ -40,7 +40,7 @@ class ModelServerThread:
     def close(self) -> None:
         """Stop answering: the port and open connections closed, as when the model server
         is not running."""
-        asyncio.run_coroutine_threadsafe(self.llm.shut_down(), self.loop).result(10)
+        self.on_loop(self.llm.close)
 
     def stop(self) -> None:
         self.close()
