@@ -130,7 +130,7 @@ class TerminalChat:
 
     # --- what the client sees -------------------------------------------------------------
 
-    def show(self, message: Message) -> None:
+    def show(self, message: Message, *, replayed: bool = False) -> None:
         """Show a message of the current chat, or the new state of a streaming reply
         (idempotent: each user message and each finished reply is shown once)."""
         if message.get("chat_id") != self.client.chat_id:
@@ -151,14 +151,33 @@ class TerminalChat:
         if message.get("status") in FINAL_STATUSES:
             self._finished.add(mid)
             self._streaming.discard(mid)
-        else:
-            self._streaming.add(mid)
+            self.view.reply(message)
+            if not replayed:
+                self._read(message)
+            return
+        self._streaming.add(mid)
         self.view.reply(message)
 
     def _show_history(self, chat_id: str) -> None:
         if chat_id == self.client.chat_id:
             for message in self.client.messages:
-                self.show(message)
+                self.show(message, replayed=True)
+            if self.client.messages:
+                self._read(self.client.messages[-1])
+
+    def _read(self, message: Message) -> None:
+        """What was printed at a terminal has been seen: it is read in every client. (Piped
+        output goes to a script, not a reader: it leaves unread counts alone.)"""
+        if self.keyboard is None:
+            return
+
+        async def read() -> None:
+            with contextlib.suppress(StudyMateError, TimeoutError):
+                await self.client.mark_read(message["id"], message["chat_id"])
+
+        task = asyncio.ensure_future(read())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _on_typing(self, data: TypingEventData) -> None:
         if data.get("chat_id") == self.client.chat_id and data.get("user_id") == "assistant":

@@ -120,3 +120,48 @@ def test_at_a_terminal_search_shows_the_matched_words_bold(
     finally:
         if child.isalive():
             child.terminate(force=True)
+
+
+def test_a_reply_printed_at_a_terminal_is_read_and_a_piped_one_is_not(
+    library_server: ServerProcess,
+) -> None:
+    studymate(library_server, stdin="What is an eigenvalue?\n")
+    chat = only_chat(library_server)
+    assert chat["unread"] == 1, "a script's output is nobody's reading"
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8"}
+    for name in ("STUDYMATE_URL", "JUPYTER_TOKEN"):
+        env.pop(name, None)
+    env["STUDYMATE_TOKEN"] = library_server.token
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "studymate_jupyter.cli", "chat", "--url", library_server.url, "--chat", chat["id"]],
+        env=env,
+        dimensions=(40, 120),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=60,
+    )
+    try:
+        child.expect_exact("/help for commands")  # the chat's history is on screen
+        for _ in range(100):
+            if only_chat(library_server)["unread"] == 0:
+                break
+            child.expect(pexpect.TIMEOUT, timeout=0.1)
+        read = only_chat(library_server)
+        assert (read["unread"], read["read_up_to"]) == (
+            0,
+            last_answer(library_server, chat["id"])["id"],
+        )
+        child.send("And what is an eigenvector?\r")
+        child.expect_exact("[1]")
+        for _ in range(100):
+            latest = last_answer(library_server, chat["id"])
+            if only_chat(library_server)["read_up_to"] == latest["id"]:
+                break
+            child.expect(pexpect.TIMEOUT, timeout=0.1)
+        assert only_chat(library_server)["unread"] == 0
+        child.send("/quit\r")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
