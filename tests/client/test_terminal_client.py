@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
+
+from terminal_runs import studymate
 
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-
-def studymate(
-    server: ServerProcess, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    for name in ("STUDYMATE_URL", "STUDYMATE_TOKEN", "JUPYTER_TOKEN"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "studymate_jupyter.cli", "chat", "--url", server.url, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=90,
-        env={**env, "STUDYMATE_TOKEN": server.token},
-    )
-
 
 # notes.md is Markdown: a citation is named by its section ("[1] notes.md § Eigenvalues").
 CITATION = re.compile(r"^\[1\] notes\.md \u00a7 (Eigenvalues|Determinants)$", re.MULTILINE)

@@ -3,36 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pexpect
+from terminal_runs import at_a_terminal, studymate
 
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 #: The heading of a hit: chat title · who wrote it · local time.
 HIT = re.compile(r"^What is an eigenvalue\? · (you|studymate) · \d{4}-\d\d-\d\d \d\d:\d\d$", re.M)
 BOLD = r"\x1b\[[0-9;]*(?<![0-9])1(?:;[0-9;]*)?m"
-
-
-def studymate(
-    server: ServerProcess, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "STUDYMATE_TOKEN": server.token}
-    for name in ("STUDYMATE_URL", "JUPYTER_TOKEN"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "studymate_jupyter.cli", "chat", "--url", server.url, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=90,
-        env=env,
-    )
 
 
 def only_chat(server: ServerProcess) -> dict[str, Any]:
@@ -90,19 +71,7 @@ def test_at_a_terminal_search_shows_the_matched_words_bold(
     library_server: ServerProcess,
 ) -> None:
     studymate(library_server, stdin="What is an eigenvalue?\n")
-    env = {**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8"}
-    for name in ("STUDYMATE_URL", "JUPYTER_TOKEN", "NO_COLOR", "FORCE_COLOR", "COLORTERM"):
-        env.pop(name, None)
-    env["STUDYMATE_TOKEN"] = library_server.token
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "studymate_jupyter.cli", "chat", "--url", library_server.url],
-        env=env,
-        dimensions=(40, 120),
-        encoding="utf-8",
-        codec_errors="replace",
-        timeout=60,
-    )
+    child = at_a_terminal(library_server)
     try:
         child.expect_exact("/help for commands")
         child.send("/search eigenvalue\r")
@@ -128,19 +97,7 @@ def test_a_reply_printed_at_a_terminal_is_read_and_a_piped_one_is_not(
     studymate(library_server, stdin="What is an eigenvalue?\n")
     chat = only_chat(library_server)
     assert chat["unread"] == 1, "a script's output is nobody's reading"
-    env = {**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8"}
-    for name in ("STUDYMATE_URL", "JUPYTER_TOKEN"):
-        env.pop(name, None)
-    env["STUDYMATE_TOKEN"] = library_server.token
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "studymate_jupyter.cli", "chat", "--url", library_server.url, "--chat", chat["id"]],
-        env=env,
-        dimensions=(40, 120),
-        encoding="utf-8",
-        codec_errors="replace",
-        timeout=60,
-    )
+    child = at_a_terminal(library_server, "--chat", chat["id"])
     try:
         child.expect_exact("/help for commands")  # the chat's history is on screen
         for _ in range(100):
