@@ -25,7 +25,7 @@ from .library.service import IngestLimits, LibraryService
 from .parts import PartKind
 from .services import Services
 from .store import chats as chat_rows
-from .store.db import Database
+from .store.db import Database, UnusableDatabase
 
 CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
 # The name jupyter-server knows the extension by (ServerApp.jpserver_extensions).
@@ -300,7 +300,13 @@ class StudyMate(ExtensionApp):
             raise RuntimeError(
                 "StudyMate did not start: its configuration was refused (see the error above)"
             )
-        self.services = services = self.build_services(Path(self.serverapp.root_dir))
+        try:
+            self.services = services = self.build_services(Path(self.serverapp.root_dir))
+        except UnusableDatabase as exc:
+            # One line, not the traceback jupyter-server logs for an extension that raises: the
+            # problem is the file, not the code. No services: initialize_handlers adds no route.
+            self.log.error("StudyMate did not start: StudyMate.db_url: %s", exc)
+            return
         # Only the server marks interrupted replies: it is the one that was streaming them.
         interrupted = services.db.write_sync(chat_rows.fail_interrupted_replies)
         if interrupted:
@@ -331,6 +337,8 @@ class StudyMate(ExtensionApp):
         self.serverapp.io_loop.add_callback(self._resume)
 
     def initialize_handlers(self) -> None:
+        if self.services is None:  # StudyMate did not start: its database was refused
+            return
         kwargs: dict[str, Any] = {"context": self.handler_context}
         api = "studymate/api"
         self.handlers.extend(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .migrations import migrate
+from .migrations import STEPS, migrate
 
 T = TypeVar("T")
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -21,6 +23,52 @@ Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 MAX_BATCH = 256
 
 log = logging.getLogger("studymate.store")
+
+
+class UnusableDatabase(Exception):
+    """The database cannot be StudyMate's; the message says why, in one line of plain words."""
+
+
+def check_version(where: str, current: int | None) -> None:
+    """Refuse a schema newer than this code knows: no step of it may be guessed at."""
+    if current is not None and current > len(STEPS):
+        raise UnusableDatabase(
+            f"{where} was written by a newer StudyMate (schema version {current}; this one "
+            f"knows up to {len(STEPS)}): upgrade StudyMate or give another db_url"
+        )
+
+
+def stored_version(conn: Connection) -> int | None:
+    """The schema version the database is at; None for one StudyMate never wrote."""
+    if not inspect(conn).has_table("studymate_schema"):
+        return None
+    version = conn.execute(text("SELECT max(version) FROM studymate_schema")).scalar()
+    return None if version is None else int(version)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Raise UnusableDatabase unless `path` can be a StudyMate database. The file is only
+    read, with no pragma, so one that is refused (a newer StudyMate's) is left as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusableDatabase(
+            f"the folder {path.parent} cannot be created ({exc.strerror})"
+        ) from None
+    if path.is_dir():
+        raise UnusableDatabase(f"{path} is a directory, not a database file")
+    if not path.exists():
+        return  # a new database: migrate() builds it
+    # Not mode=ro: a read-only connection to a WAL file leaves its -wal and -shm behind.
+    probe = create_engine("sqlite://", creator=lambda: sqlite3.connect(path))
+    try:
+        with probe.connect() as conn:
+            version = stored_version(conn)
+    except DBAPIError as exc:
+        raise UnusableDatabase(f"{path} is not a SQLite database ({exc.orig})") from None
+    finally:
+        probe.dispose()
+    check_version(str(path), version)
 
 
 class Database:
@@ -42,14 +90,23 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            check_sqlite_file(Path(parsed.database))
         self.engine = self._engine(url, synchronous, busy_timeout_ms, immediate=False)
         # Writes get their own engine whose transactions start IMMEDIATE: they take the write
         # lock up front, so two processes sharing the file (the server and an in-process
         # widget) wait on busy_timeout instead of failing half-way through a transaction.
         self._write_engine = self._engine(url, synchronous, busy_timeout_ms, immediate=True)
-        with self._write_engine.begin() as conn:
-            self.schema_version = migrate(conn)
+        where = parsed.render_as_string(hide_password=True)
+        try:
+            with self._write_engine.begin() as conn:
+                check_version(where, stored_version(conn))  # a SQLite file is checked already
+                self.schema_version = migrate(conn)
+        except (DBAPIError, UnusableDatabase) as exc:
+            self.engine.dispose()
+            self._write_engine.dispose()
+            if isinstance(exc, DBAPIError):
+                raise UnusableDatabase(f"{where} cannot be opened ({exc.orig})") from None
+            raise
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="studymate-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="studymate-write")
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
