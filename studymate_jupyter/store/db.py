@@ -12,9 +12,10 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from ..protocol import ProtocolError
 from .migrations import STEPS, migrate
 
 T = TypeVar("T")
@@ -23,6 +24,16 @@ Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 MAX_BATCH = 256
 
 log = logging.getLogger("studymate.store")
+
+# SQLite's primary result codes for a write that may work once its cause goes, in plain words.
+NOT_NOW = {
+    5: "the database is locked by another program",  # SQLITE_BUSY, past busy_timeout
+    6: "the database is locked",  # SQLITE_LOCKED
+    8: "the database is read-only",  # SQLITE_READONLY
+    10: "the disk holding the database failed to write",  # SQLITE_IOERR
+    13: "the disk holding the database is full",  # SQLITE_FULL
+    14: "the database file cannot be opened",  # SQLITE_CANTOPEN
+}
 
 
 class UnusableDatabase(Exception):
@@ -153,14 +164,23 @@ class Database:
     # ---- writes ----------------------------------------------------------------------------
 
     async def write(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn(session)` in the next write transaction; return once it is committed."""
+        """Run `fn(session)` in the next write transaction; return once it is committed.
+        A write the database cannot take now (locked, read-only, full) raises
+        ProtocolError("unavailable"): every REST answer and frame that needed it says so."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, future))
         if not self._flushing:
             self._flushing = True
             self._flush_task = loop.create_task(self._flush())
-        return await future
+        try:
+            return await future
+        except OperationalError as exc:
+            reason = NOT_NOW.get(getattr(exc.orig, "sqlite_errorcode", -1) & 0xFF)
+            if reason is None:
+                raise
+            log.warning("StudyMate could not write: %s", reason)
+            raise ProtocolError("unavailable", f"nothing was stored: {reason}") from None
 
     def write_sync(self, fn: Callable[[Session], T]) -> T:
         """Blocking write in its own transaction, for code that runs outside an event loop."""
