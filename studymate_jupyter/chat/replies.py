@@ -190,7 +190,9 @@ class Replies:
         started, history, chat = await self.db.write(
             lambda s: (
                 chat_rows.start_assistant_message(s, job.user_id, chat_id, job.message_id),
-                chat_rows.load_messages(s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS),
+                chat_rows.load_messages(
+                    s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS, annotate=False
+                ),
                 chat_rows.get_chat(s, job.user_id, chat_id),
             )
         )

@@ -348,9 +348,16 @@ class Page:
 
 
 def load_messages(
-    session: Session, user_id: str, chat_id: str, before: str | None, limit: int
+    session: Session,
+    user_id: str,
+    chat_id: str,
+    before: str | None,
+    limit: int,
+    *,
+    annotate: bool = True,
 ) -> Page | None:
-    """A page of history, oldest first; None when the chat (or `before`) is not this user's."""
+    """A page of history, oldest first; None when the chat (or `before`) is not this user's.
+    `annotate=False` leaves out reactions and feedback (a reply's history needs neither)."""
     if _owned_chat(session, user_id, chat_id) is None:
         return None
     query = select(MessageRow).where(MessageRow.chat_id == chat_id)
@@ -367,7 +374,10 @@ def load_messages(
         query = query.where(MessageRow.seq < anchor)
     rows = list(session.scalars(query.order_by(MessageRow.seq.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
-    return Page(annotated(session, user_id, rows[:limit][::-1]), has_more)
+    page = rows[:limit][::-1]
+    if not annotate:
+        return Page([message_dict(row) for row in page], has_more)
+    return Page(annotated(session, user_id, page), has_more)
 
 
 def messages_by_id(session: Session, user_id: str, ids: list[str]) -> dict[str, Message]:
