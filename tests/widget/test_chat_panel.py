@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
 import pytest
 from fake_llm import FakeLLM
+from widget_steps import html_values, panel_on, until
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
@@ -36,14 +35,6 @@ HOSTILE = (
 )
 
 
-async def until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what or "condition not met")
-        await asyncio.sleep(0.02)
-
-
 @contextlib.asynccontextmanager
 async def server_answering(
     tmp_path: Path, pieces: list[str], delay: float = 0.04
@@ -60,35 +51,6 @@ async def server_answering(
     finally:
         await asyncio.to_thread(server.stop)
         llm.close()
-
-
-@contextlib.asynccontextmanager
-async def panel_on(server: ServerProcess, **kwargs: Any) -> AsyncIterator[ChatPanel]:
-    panel = ChatPanel(url=server.url, token=server.token, **kwargs)
-    try:
-        await panel.wait_ready()
-        yield panel
-    finally:
-        await asyncio.to_thread(panel.close)
-
-
-def all_widgets(root: Any) -> list[Any]:
-    found = [root]
-    for child in getattr(root, "children", ()):
-        found.extend(all_widgets(child))
-    return found
-
-
-def html_values(panel: ChatPanel) -> list[str]:
-    """Every HTML string the panel sends to the browser (set there as innerHTML).
-
-    Button descriptions, tooltips and dropdown labels are text: ipywidgets sets them as
-    textContent and attributes, so they are not HTML."""
-    return [
-        widget.value
-        for widget in all_widgets(panel.screen.widget)
-        if isinstance(widget, (w.HTML, w.HTMLMath))
-    ]
 
 
 class ActiveContent(HTMLParser):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import Any
 
-import ipywidgets as w
+from widget_steps import html_values, panel_on, until
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.client import StudyMateClient
@@ -20,24 +19,6 @@ from studymate_jupyter.pytest_plugin import ServerProcess, is_final_reply
 from studymate_jupyter.widget.live import READ_DELAY
 
 HOSTILE_NOTE = '<img src=x onerror=alert(1)> "quoted" & <script>alert(2)</script>'
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what or "condition not met")
-        await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def panel_on(server: ServerProcess) -> AsyncIterator[ChatPanel]:
-    panel = ChatPanel(url=server.url, token=server.token)
-    try:
-        await panel.wait_ready()
-        yield panel
-    finally:
-        await asyncio.to_thread(panel.close)
 
 
 @contextlib.asynccontextmanager
@@ -48,22 +29,6 @@ async def client_on(server: ServerProcess, chat_id: str | None) -> AsyncIterator
         yield client
     finally:
         await client.close()
-
-
-def all_widgets(root: Any) -> list[Any]:
-    found = [root]
-    for child in getattr(root, "children", ()):
-        found.extend(all_widgets(child))
-    return found
-
-
-def html_values(panel: ChatPanel) -> list[str]:
-    """Every HTML string the panel sends to the browser (set there as innerHTML)."""
-    return [
-        widget.value
-        for widget in all_widgets(panel.screen.widget)
-        if isinstance(widget, (w.HTML, w.HTMLMath))
-    ]
 
 
 class Tags(HTMLParser):

@@ -9,11 +9,11 @@ import asyncio
 import contextlib
 import html
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fake_llm import FakeLLM
+from widget_steps import panel_on, until
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.pytest_plugin import ServerProcess, free_port
@@ -21,25 +21,15 @@ from studymate_jupyter.pytest_plugin import ServerProcess, free_port
 UNREACHABLE = "The model server could not be reached: is it running?"
 
 
-async def until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what or "condition not met")
-        await asyncio.sleep(0.02)
-
-
 @contextlib.asynccontextmanager
 async def panel_on_server(tmp_path: Path, args: list[str]) -> AsyncIterator[ChatPanel]:
     """A widget on a real `jupyter server` started with `args`."""
     server = ServerProcess(tmp_path / "server", extra_args=args)
     await asyncio.to_thread(server.start)
-    panel = ChatPanel(url=server.url, token=server.token)
     try:
-        await panel.wait_ready()
-        yield panel
+        async with panel_on(server) as panel:
+            yield panel
     finally:
-        await asyncio.to_thread(panel.close)
         await asyncio.to_thread(server.stop)
 
 
