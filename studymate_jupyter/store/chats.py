@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, title_from
 from .models import ChatRow, MessageRow
+from .owned import message_in_chat
 from .reactions import annotations_of
 from .stamps import new_id, now
 
@@ -362,16 +363,10 @@ def load_messages(
         return None
     query = select(MessageRow).where(MessageRow.chat_id == chat_id)
     if before is not None:
-        anchor = session.scalar(
-            select(MessageRow.seq).where(
-                MessageRow.user_id == user_id,
-                MessageRow.id == before,
-                MessageRow.chat_id == chat_id,
-            )
-        )
+        anchor = message_in_chat(session, user_id, chat_id, before)
         if anchor is None:
             return None
-        query = query.where(MessageRow.seq < anchor)
+        query = query.where(MessageRow.seq < anchor.seq)
     rows = list(session.scalars(query.order_by(MessageRow.seq.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
     page = rows[:limit][::-1]
@@ -405,15 +400,10 @@ def mark_read(session: Session, user_id: str, chat_id: str, message_id: str) -> 
     """The user has seen the chat up to this message (an older one than the newest read
     changes nothing); the chat with its unread count; None when the message is not there."""
     chat = _owned_chat(session, user_id, chat_id)
-    seq = session.scalar(
-        select(MessageRow.seq).where(
-            MessageRow.user_id == user_id,
-            MessageRow.id == message_id,
-            MessageRow.chat_id == chat_id,
-        )
-    )
-    if chat is None or seq is None:
+    message = message_in_chat(session, user_id, chat_id, message_id)
+    if chat is None or message is None:
         return None
+    seq = message.seq
     if seq > chat.read_seq:
         chat.read_seq, chat.read_up_to = seq, message_id
         chat.unread = int(

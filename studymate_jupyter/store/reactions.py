@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..protocol import MAX_REACTIONS, Feedback, ProtocolError, Rating
 from .models import FeedbackRow, MessageRow, ReactionRow
+from .owned import message_in_chat
 from .stamps import now
 
 
@@ -26,13 +27,7 @@ class Annotations:
 
 
 def _message(session: Session, user_id: str, chat_id: str, message_id: str) -> MessageRow:
-    row = session.scalars(
-        select(MessageRow).where(
-            MessageRow.user_id == user_id,
-            MessageRow.id == message_id,
-            MessageRow.chat_id == chat_id,
-        )
-    ).one_or_none()
+    row = message_in_chat(session, user_id, chat_id, message_id)
     if row is None:
         raise ProtocolError("not_found", "no such message in that chat")
     return row
