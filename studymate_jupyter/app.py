@@ -108,6 +108,15 @@ class StudyMate(ExtensionApp):
         help="Largest message content accepted, in UTF-8 bytes (default 1 MiB; more than 0); "
         "larger: too_large.",
     )
+    max_unsent_bytes = Int(
+        4 * 1024 * 1024,
+        config=True,
+        help="Output one connection may have waiting to be sent, in bytes (default 4 MiB; more "
+        "than 0). A client that stops reading past it is closed with 1013 and its output "
+        "freed; it resyncs when it reconnects. Typing frames are dropped for it first, past a "
+        "quarter of this. One frame larger than the limit is still sent to a connection that "
+        "has nothing waiting.",
+    )
     rate_limit = Float(
         100.0,
         config=True,
@@ -198,6 +207,7 @@ class StudyMate(ExtensionApp):
     @validate(
         "busy_timeout",
         "max_content_bytes",
+        "max_unsent_bytes",
         "rate_burst",
         "max_document_bytes",
         "parse_timeout",
@@ -322,7 +332,10 @@ class StudyMate(ExtensionApp):
             assistant=services.replies.assistant,
             identity=Identity(str(self.owner_id), bool(single)),
             limits=Limits(
-                int(self.max_content_bytes), float(self.rate_limit), float(self.rate_burst)
+                int(self.max_content_bytes),
+                float(self.rate_limit),
+                float(self.rate_burst),
+                int(self.max_unsent_bytes),
             ),
             compression=Compression(
                 int(self.compression_level),

@@ -7,7 +7,6 @@ parses them at the edge, checks identity and limits, and calls the chat service.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..protocol import (
@@ -31,6 +30,7 @@ from ..protocol import (
 from .ratelimit import TokenBucket
 
 if TYPE_CHECKING:
+    from .hub import Send
     from .service import ChatService
 
 log = logging.getLogger("studymate.connection")
@@ -43,7 +43,7 @@ class ChatConnection:
         self,
         chats: ChatService,
         user_id: str,
-        send: Callable[[str], None],
+        send: Send,
         *,
         max_content_bytes: int,
         rate: float,

@@ -8,14 +8,19 @@ from typing import Protocol
 from ..protocol import StreamMode
 
 
+class Send(Protocol):
+    def __call__(self, frame: str, transient: bool = False) -> None:
+        """Queue a frame for the client; never blocks and never raises on a closed socket.
+        A transient frame (typing) is one the client can miss: a transport may drop it for a
+        client that is behind on reading."""
+
+
 class Peer(Protocol):
     """One open client connection, as the chat service sees it."""
 
     user_id: str
     stream_mode: StreamMode
-
-    def send(self, frame: str) -> None:
-        """Queue a frame for the client; never blocks and never raises on a closed socket."""
+    send: Send
 
 
 class Hub:
@@ -56,10 +61,12 @@ class Hub:
     def subscribers(self, chat_id: str) -> set[Peer]:
         return self._by_chat.get(chat_id, set())
 
-    def to_chat(self, chat_id: str, frame: str, exclude: Peer | None = None) -> None:
+    def to_chat(
+        self, chat_id: str, frame: str, exclude: Peer | None = None, transient: bool = False
+    ) -> None:
         for peer in tuple(self._by_chat.get(chat_id, ())):
             if peer is not exclude:
-                peer.send(frame)
+                peer.send(frame, transient)
 
     def to_user(self, user_id: str, frame: str, exclude: Peer | None = None) -> None:
         for peer in tuple(self._by_user.get(user_id, ())):

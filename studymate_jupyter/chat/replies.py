@@ -151,7 +151,7 @@ class Replies:
         live = self.live.get(chat_id)
         if live is None:
             return
-        peer.send(self._typing_frame(chat_id, True))
+        peer.send(self._typing_frame(chat_id, True), transient=True)
         peer.send(self._message_frame(live, live.snapshot()))
 
     async def overlay(self, user_id: str, chat_id: str, messages: list[Message]) -> list[Message]:
@@ -200,7 +200,7 @@ class Replies:
             return  # the chat was deleted before its turn came
         live = LiveReply(job.user_id, started)
         self.live[chat_id] = live
-        self.hub.to_chat(chat_id, self._typing_frame(chat_id, True))
+        self.hub.to_chat(chat_id, self._typing_frame(chat_id, True), transient=True)
         # The reply appears at once, in the place history will give it, before any text.
         self.hub.to_chat(chat_id, self._message_frame(live, live.snapshot()))
         live.last_sent = time.monotonic()
@@ -257,7 +257,7 @@ class Replies:
         if chat is None:
             return
         self._send_state(chat_id, live, final)
-        self.hub.to_chat(chat_id, self._typing_frame(chat_id, False))
+        self.hub.to_chat(chat_id, self._typing_frame(chat_id, False), transient=True)
         if self.chat_changed is not None:
             self.chat_changed(live.user_id, chat)
 

@@ -247,7 +247,9 @@ class ChatService:
 
     async def typing(self, user_id: str, peer: Peer, chat_id: str, is_typing: bool) -> None:
         await self.follow(user_id, peer, chat_id)
-        self.hub.to_chat(chat_id, typing_frame(user_id, "user", chat_id, is_typing), exclude=peer)
+        self.hub.to_chat(
+            chat_id, typing_frame(user_id, "user", chat_id, is_typing), exclude=peer, transient=True
+        )
 
     async def stop(self, user_id: str, chat_id: str) -> bool:
         await self.get_chat(user_id, chat_id)

@@ -69,10 +69,13 @@ class LocalServer:
         """An open connection of the owner that delivers server frames to ``on_frame``."""
         from ..chat.connection import ChatConnection
 
+        def deliver(frame: str, transient: bool = False) -> None:
+            on_frame(frame)  # in process nothing waits to be sent, so nothing is dropped
+
         connection = ChatConnection(
             self.services.chats,
             self.user_id,
-            on_frame,
+            deliver,
             max_content_bytes=int(self.app.max_content_bytes),
             rate=0.0,  # one local user, no one to protect
             burst=0.0,

@@ -37,6 +37,7 @@ class Limits:
     max_content_bytes: int
     rate: float
     burst: float
+    max_unsent_bytes: int
 
 
 @dataclass(frozen=True)

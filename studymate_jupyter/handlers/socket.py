@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
+import asyncio
+import logging
+import socket
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -11,12 +13,24 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..chat.connection import ChatConnection
 from .base import AUTH_RESOURCE, Compression, HandlerContext
 
+log = logging.getLogger("studymate.socket")
+
 EXTENSIONS = "Sec-WebSocket-Extensions"
+# RFC 6455's "try again later": the client reconnects and resyncs, as after any drop.
+TOO_FAR_BEHIND = 1013
+# How long a closed slow reader keeps its socket: a client that is reading again gets the
+# close frame, one that is not is cut off with its output freed.
+CLOSE_GRACE = 1.0
+# The kernel's share of a connection's unsent output. Left to itself Linux grows it to
+# net.ipv4.tcp_wmem's maximum (4 MiB) for a client that is not reading, on top of what waits
+# in Tornado; this is still ample for chat frames on a slow link (256 KiB a round trip).
+KERNEL_SEND_BUFFER = 256 * 1024
 DEFLATE_PARAMETERS = {
     "server_no_context_takeover",
     "client_no_context_takeover",
@@ -88,6 +102,9 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
         super().initialize(name, **kwargs)
         self.context = context
         self.connection: ChatConnection | None = None
+        # Bytes handed to Tornado and not yet to the kernel; None once the client was too
+        # far behind to be sent anything more.
+        self._unsent: int | None = 0
 
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -135,16 +152,58 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
         # Frames are small and latency-bound: without this, Nagle's algorithm holds an echo
         # back until the client's delayed ACK (~40 ms) whenever a frame precedes it.
         self.set_nodelay(True)
+        stream = self.ws_connection.stream if self.ws_connection is not None else None
+        if stream is not None:
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
         self.connection.open()
 
     def on_close(self) -> None:
         if self.connection is not None:
             self.connection.close()
 
-    def _send(self, frame: str) -> None:
-        # A closed socket is forgotten by the hub in on_close.
-        with suppress(WebSocketClosedError):
-            self.write_message(frame)
+    def _send(self, frame: str, transient: bool = False) -> None:
+        unsent = self._unsent
+        if unsent is None:
+            return
+        limit = self.context.limits.max_unsent_bytes
+        if transient and unsent > limit // 4:
+            return  # typing goes first: the messages behind it say where a reply stands
+        data = frame.encode()
+        if unsent and unsent + len(data) > limit:
+            self._cut_off(unsent, limit)
+            return
+        try:
+            written = self.write_message(data)
+        except WebSocketClosedError:
+            return  # a closed socket is forgotten by the hub in on_close
+        self._unsent = unsent + len(data)
+        written.add_done_callback(lambda done: self._written(done, len(data)))
+
+    def _written(self, done: asyncio.Future[None], size: int) -> None:
+        if not done.cancelled():
+            done.exception()  # a socket that closed meanwhile: on_close deals with it
+        if self._unsent is not None:
+            self._unsent -= size
+
+    def _cut_off(self, unsent: int, limit: int) -> None:
+        """Close a client that stopped reading, and free what was waiting for it."""
+        assert self.connection is not None
+        log.warning(
+            "StudyMate closed a connection of %s that stopped reading: %d bytes waited to be "
+            "sent, over StudyMate.max_unsent_bytes (%d)",
+            self.connection.user_id,
+            unsent,
+            limit,
+        )
+        self._unsent = None
+        self.connection.close()  # the hub stops sending to it now, not when the socket goes
+        self.close(TOO_FAR_BEHIND, "too far behind on reading; reconnect to resync")
+        IOLoop.current().call_later(CLOSE_GRACE, self._drop_socket)
+
+    def _drop_socket(self) -> None:
+        stream = self.ws_connection.stream if self.ws_connection is not None else None
+        if stream is not None and not stream.closed():
+            stream.close()  # discards the write buffer
 
     async def on_message(self, raw: str | bytes) -> None:
         assert self.connection is not None
