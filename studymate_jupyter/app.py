@@ -28,8 +28,6 @@ from .store import chats as chat_rows
 from .store.db import Database, UnusableDatabase
 
 CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
-# The name jupyter-server knows the extension by (ServerApp.jpserver_extensions).
-PACKAGE = __name__.partition(".")[0]
 
 # The built-in parts are entry points of this package too (pyproject.toml), found as another
 # package's are.
@@ -193,6 +191,8 @@ class StudyMate(ExtensionApp):
 
     #: The services, once initialize_settings has built them.
     services: Services | None = None
+    #: Why StudyMate's settings were refused when the server gave them, if they were.
+    refused: str | None = None
 
     @validate("assistant")
     def _valid_assistant(self, proposal: Bunch) -> str:
@@ -302,14 +302,20 @@ class StudyMate(ExtensionApp):
         )
         return Services(db, hub, library, replies, ChatService(db, hub, replies))
 
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        # Linking is where the server gives StudyMate its settings. For a refused one
+        # jupyter-server would log the validator's traceback and load the extension all the
+        # same, on settings nobody chose: one line instead, and no services.
+        try:
+            super()._link_jupyter_server_extension(serverapp)
+        except TraitError as exc:
+            self.refused = str(exc)
+
     def initialize_settings(self) -> None:
         assert self.serverapp is not None  # set before initialize_settings runs
-        if not self.serverapp.extension_manager.linked_extensions.get(PACKAGE):
-            # Linking is where the server gives StudyMate its settings. jupyter-server logs a
-            # refused one and loads the extension all the same: on settings nobody chose.
-            raise RuntimeError(
-                "StudyMate did not start: its configuration was refused (see the error above)"
-            )
+        if self.refused is not None:
+            self.log.error("StudyMate did not start: %s", self.refused)
+            return
         try:
             self.services = services = self.build_services(Path(self.serverapp.root_dir))
         except UnusableDatabase as exc:
@@ -350,7 +356,7 @@ class StudyMate(ExtensionApp):
         self.serverapp.io_loop.add_callback(self._resume)
 
     def initialize_handlers(self) -> None:
-        if self.services is None:  # StudyMate did not start: its database was refused
+        if self.services is None:  # StudyMate did not start: a setting or its database was refused
             return
         kwargs: dict[str, Any] = {"context": self.handler_context}
         api = "studymate/api"
