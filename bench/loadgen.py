@@ -169,8 +169,11 @@ class Session:
 
     # -- latency: one sender, paced --
 
-    async def latency(self, op: str, samples: int, interval: float, size: int) -> list[float]:
-        """Seconds per round trip, one frame at a time, sends `interval` apart."""
+    async def latency(
+        self, op: str, samples: int, interval: float, size: int, gap: float = 0.0
+    ) -> list[float]:
+        """Seconds per round trip, one frame at a time, sends `interval` apart; with a `gap`,
+        each send comes that long after the last round trip (and its reply) ended instead."""
         out: list[float] = []
         sender = self.conns[0]
         receiver = self.conns[self.partner(0)] if op == "typing" else sender
@@ -192,7 +195,7 @@ class Session:
                 await receiver.recv()
                 out.append(time.perf_counter() - started)
             next_at += interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            await asyncio.sleep(gap or max(0.0, next_at - time.monotonic()))
         return out
 
     @staticmethod

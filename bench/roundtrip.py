@@ -36,12 +36,26 @@ def latency_rows(sm: StudyMateServer, bare: BareEcho, sizes: Sizes) -> list[Row]
     sm_target, bare_target = targets(sm, bare)
     rows: list[Row] = []
     typing_chat, message_chat = sm.new_chat(), sm.new_chat()
+    idle = f" after {sizes.idle_gap * 1000:g} ms idle"
+    typing, message = Setup((typing_chat, typing_chat)), Setup((message_chat,))
+    # (op, label, setup, content bytes, bound on the p50 ratio, idle gap)
     ops = [
-        ("typing", "typing broadcast", Setup((typing_chat, typing_chat)), 0, 1.5),
-        ("message", "durable message echo", Setup((message_chat,)), sizes.message_bytes, 3.0),
+        ("typing", "typing broadcast", typing, 0, 1.5, 0.0),
+        ("message", "durable message echo", message, sizes.message_bytes, 3.0, 0.0),
+        ("typing", "typing broadcast" + idle, typing, 0, 1.2, sizes.idle_gap),
+        (
+            "message",
+            "durable message echo" + idle,
+            message,
+            sizes.message_bytes,
+            2.0,
+            sizes.idle_gap,
+        ),
     ]
-    for op, label, setup, size, bound in ops:
+    for op, label, setup, size, bound, gap in ops:
         samples = sizes.typing_samples if op == "typing" else sizes.message_samples
+        if gap:
+            samples = max(samples // 4, 3)
         interval = sizes.typing_interval if op == "typing" else sizes.message_interval
         ours: dict[int, list[float]] = {50: [], 99: []}
         base: dict[int, list[float]] = {50: [], 99: []}
@@ -54,6 +68,7 @@ def latency_rows(sm: StudyMateServer, bare: BareEcho, sizes: Sizes) -> list[Row]
                 "samples": samples,
                 "interval": interval,
                 "size": size,
+                "gap": gap,
             }
             # One untimed pass each: connections, caches and the JIT-less interpreter warm up.
             bare_pool.run("latency", **{**kwargs, "samples": min(samples, 20)})
@@ -74,7 +89,7 @@ def latency_rows(sm: StudyMateServer, bare: BareEcho, sizes: Sizes) -> list[Row]
                     base[q],
                     "bare echo",
                     target=("ratio", "<=", bound) if q == 50 else None,
-                    extra={"samples_per_rep": samples, "interval_s": interval},
+                    extra={"samples_per_rep": samples, "interval_s": interval, "gap_s": gap},
                 )
             )
     return rows

@@ -38,6 +38,9 @@ class Sizes:
     embed_chunks_fast: int  # chunks wordllama encodes per repetition
     embed_reps: int
     embed_pages: int  # pages pypdf extracts for its baseline rate
+    # Idle after each round trip (and its reply) in the after-idle latency rows, as between a
+    # person's keystrokes and questions; those rows take a quarter of the samples.
+    idle_gap: float = 0.02
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,4 +134,5 @@ TINY = replace(
     embed_chunks_fast=64,
     embed_reps=1,
     embed_pages=3,
+    idle_gap=0.001,
 )
