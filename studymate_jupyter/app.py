@@ -140,8 +140,9 @@ class StudyMate(ExtensionApp):
     max_document_bytes = Int(
         100 * 1024 * 1024,
         config=True,
-        help="Largest file the library indexes, in bytes (default 100 MiB; more than 0); larger "
-        "ones fail.",
+        help="Largest file the library indexes, in bytes (default 100 MiB; more than 0), and the "
+        "most text taken from one (a PDF's compressed streams can hold far more); larger ones "
+        "fail.",
     )
     parse_timeout = Float(
         300.0,

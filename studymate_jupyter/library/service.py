@@ -25,14 +25,15 @@ from ..protocol import (
 from ..store import library as library_rows
 from .chunking import chunk_document
 from .errors import IngestError
+from .files import FileGone, FileReplaced, open_checked
 from .parsers import SUPPORTED_SUFFIXES, kind_for
 from .vectors import VectorStep
-from .worker import parse_document
+from .worker import parse_open_document
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..passages import Hit, Scope
+    from ..passages import Hit, ParsedDocument, Scope
     from ..store.db import Database
     from .retrieval import Retriever
 
@@ -63,7 +64,7 @@ class IngestLimits:
 class IngestJob:
     user_id: str
     document_id: str
-    path: Path
+    path: Path  # resolved, inside the root: opened with open_checked, never followed
     sha256: str
 
 
@@ -137,7 +138,14 @@ class LibraryService:
     async def add(self, user_id: str, relative: str) -> Document:
         """Add (or re-add) a file; indexing continues in the background."""
         path, real = self.resolve(relative)
-        size, sha256 = await asyncio.to_thread(_size_and_hash, real)
+        try:
+            size, sha256 = await asyncio.to_thread(_size_and_hash, self.root, real)
+        except FileReplaced as exc:
+            raise ProtocolError("forbidden", exc.reason) from None
+        except FileGone:
+            raise ProtocolError("not_found", "no such file") from None
+        except IngestError as exc:
+            raise ProtocolError("forbidden", exc.reason) from None  # no permission to read it
         kind = kind_for(real)
         upserted = await self.db.write(
             lambda s: library_rows.upsert_document(s, user_id, path, kind, size, sha256)
@@ -206,7 +214,11 @@ class LibraryService:
     def resume(self) -> None:
         """Queue again what a stopped server left queued or indexing, and unfinished vectors."""
         for user_id, document_id, path, sha256 in self.db.read_sync(library_rows.pending_documents):
-            self._enqueue(IngestJob(user_id, document_id, self.root / path, sha256))
+            try:
+                _, real = self.resolve(path)
+            except ProtocolError:
+                real = self.root / path  # opening it fails the document with a reason
+            self._enqueue(IngestJob(user_id, document_id, real, sha256))
         self.vectors.resume()
         # Search's in-memory indexes, built before the first question asks for them.
         self._warming = asyncio.get_running_loop().create_task(self._warm())
@@ -238,15 +250,8 @@ class LibraryService:
     async def _ingest(self, job: IngestJob) -> None:
         if await self._set(job, "indexing", progress=0.05) is None:
             return  # removed while it waited
-        limits = self.limits
         try:
-            parsed = await asyncio.to_thread(
-                parse_document,
-                job.path,
-                max_bytes=limits.max_bytes,
-                timeout=limits.timeout,
-                max_memory=limits.max_memory,
-            )
+            parsed = await asyncio.to_thread(self._parse, job.path)
         except IngestError as exc:
             await self._set(job, "failed", error=exc.reason)
             return
@@ -269,6 +274,24 @@ class LibraryService:
         if document is not None:
             self._announce(job.user_id, document)
             self.vectors.start(job.user_id, job.document_id)
+
+    def _parse(self, real: Path) -> ParsedDocument:
+        """Open the checked file once and parse that open file in the worker's child: a
+        symlink swapped in since resolve() is refused here, not followed."""
+        kind = kind_for(real)
+        fd = open_checked(self.root, real)
+        try:
+            limits = self.limits
+            return parse_open_document(
+                fd,
+                real,
+                kind,
+                max_bytes=limits.max_bytes,
+                timeout=limits.timeout,
+                max_memory=limits.max_memory,
+            )
+        finally:
+            os.close(fd)
 
     async def _set(
         self,
@@ -300,10 +323,10 @@ class LibraryService:
             await asyncio.gather(self._worker, return_exceptions=True)
 
 
-def _size_and_hash(path: Path) -> tuple[int, str]:
+def _size_and_hash(root: Path, real: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
+    with os.fdopen(open_checked(root, real), "rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
             size += len(block)

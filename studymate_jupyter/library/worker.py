@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..passages import ParsedDocument
 from .errors import IngestError
-from .parsers import check_size, kind_for, parse_file
+from .files import open_checked
+from .parsers import check_size, kind_for, parse_open_file
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from pathlib import Path
+
+    from ..passages import DocumentKind
 
 DEFAULT_MAX_BYTES = 100 * 2**20
 DEFAULT_TIMEOUT = 300.0
@@ -41,12 +45,43 @@ def _limit_memory(max_memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
 
-def _child(path: Path, max_bytes: int, max_memory: int, conn: Connection) -> None:
+class _OpenFile:
+    """An open file that goes to the child with the process's arguments: the descriptor
+    itself (SCM_RIGHTS, by the fork server or spawn), so the child reads the file the server
+    checked and never opens a path, which may lead elsewhere by then."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd = fd
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        from multiprocessing import reduction
+
+        if hasattr(reduction, "DupFd"):
+            return _inherit, (reduction.DupFd(self.fd), self.path)
+        # Windows passes no descriptors this way: the child opens the name and compares.
+        return _reopen, (self.path,)
+
+
+def _inherit(duplicate: Any, path: Path) -> _OpenFile:
+    return _OpenFile(duplicate.detach(), path)
+
+
+def _reopen(path: Path) -> _OpenFile:
+    return _OpenFile(open_checked(path.parent, path), path)
+
+
+def _child(
+    file: _OpenFile, kind: DocumentKind, max_bytes: int, max_memory: int, conn: Connection
+) -> None:
     """Runs in the child: parse, send ("ok", document) or ("error", reason)."""
     _limit_memory(max_memory)
     result: _Result
     try:
-        result = ("ok", parse_file(path, max_bytes=max_bytes))
+        with os.fdopen(file.fd, "rb") as handle:
+            parsed = parse_open_file(handle, kind, max_bytes=max_bytes)
+        check_text_size(parsed, max_bytes)
+        result = ("ok", parsed)
     except IngestError as error:
         result = ("error", error.reason)
     except MemoryError:
@@ -62,19 +97,53 @@ def _child(path: Path, max_bytes: int, max_memory: int, conn: Connection) -> Non
         conn.close()
 
 
+def check_text_size(parsed: ParsedDocument, max_bytes: int) -> None:
+    """IngestError if the text taken from a file is more than a file may be: a PDF's streams
+    can inflate far past its size, and the server holds the text it indexes."""
+    # Characters, not UTF-8 bytes: counting is cheap, and each is at least one byte.
+    total = sum(len(unit.text) + len(unit.heading) + len(unit.keywords) for unit in parsed.units)
+    if total > max_bytes:
+        raise IngestError(f"too much text to index (over {max_bytes / 2**20:.1f} MB)")
+
+
 def parse_document(
     path: Path, *, max_bytes: int, timeout: float, max_memory: int
 ) -> ParsedDocument:
     """Parse `path` in a child process; IngestError on bad files, timeout or memory blow-up."""
-    kind_for(path)  # unsupported types fail here, without starting a process
+    kind = kind_for(path)  # unsupported types fail here, without starting a process
     try:
-        check_size(path.stat().st_size, max_bytes)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        raise IngestError("file could not be read") from None
+    try:
+        return parse_open_document(
+            fd, path, kind, max_bytes=max_bytes, timeout=timeout, max_memory=max_memory
+        )
+    finally:
+        os.close(fd)
+
+
+def parse_open_document(
+    fd: int,
+    path: Path,
+    kind: DocumentKind,
+    *,
+    max_bytes: int,
+    timeout: float,
+    max_memory: int,
+) -> ParsedDocument:
+    """Parse the open file `fd` (of `kind`, opened at `path`) in a child process that reads
+    that very file; IngestError on bad files, timeout or memory blow-up. `fd` stays open."""
+    try:
+        check_size(os.fstat(fd).st_size, max_bytes)
     except OSError:
         raise IngestError("file could not be read") from None
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(path, max_bytes, max_memory, sender), daemon=True
+        target=_child,
+        args=(_OpenFile(fd, path), kind, max_bytes, max_memory, sender),
+        daemon=True,
     )
     try:
         process.start()

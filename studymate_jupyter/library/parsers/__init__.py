@@ -3,7 +3,8 @@ the file types the library takes, and which parser reads each."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, BinaryIO
 
 from ...passages import DocumentKind, ParsedDocument
 from ..errors import IngestError
@@ -48,23 +49,34 @@ def parse_file(path: Path, *, max_bytes: int) -> ParsedDocument:
     """Parse a file in this process (no time or memory limit: see worker.parse_document)."""
     kind = kind_for(path)
     try:
-        check_size(path.stat().st_size, max_bytes)
-        data = _read_at_most(path, max_bytes)
+        handle = path.open("rb")
+    except OSError:
+        raise IngestError("file could not be read") from None
+    with handle:
+        return parse_open_file(handle, kind, max_bytes=max_bytes)
+
+
+def parse_open_file(handle: BinaryIO, kind: DocumentKind, *, max_bytes: int) -> ParsedDocument:
+    """Parse an open file of a known kind from its start (the worker's child reads the file
+    the server opened and checked, never a path, and shares its read position)."""
+    try:
+        check_size(os.fstat(handle.fileno()).st_size, max_bytes)
+        handle.seek(0)
+        data = _read_at_most(handle, max_bytes)
     except OSError:
         raise IngestError("file could not be read") from None
     return parse_bytes(data, kind)
 
 
-def _read_at_most(path: Path, max_bytes: int) -> bytes:
+def _read_at_most(handle: BinaryIO, max_bytes: int) -> bytes:
     # Read in blocks, not read(max_bytes + 1): that allocates the whole limit up front, and
     # the file may have grown since it was measured.
     blocks: list[bytes] = []
     total = 0
-    with path.open("rb") as handle:
-        while block := handle.read(2**20):
-            total += len(block)
-            check_size(total, max_bytes)
-            blocks.append(block)
+    while block := handle.read(2**20):
+        total += len(block)
+        check_size(total, max_bytes)
+        blocks.append(block)
     return b"".join(blocks)
 
 

@@ -15,6 +15,8 @@ from .text import clean_text, is_garbled
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+TOO_DEEP = "PDF structure too deeply nested or too large to read"
+
 
 def parse_pdf(data: bytes) -> ParsedDocument:
     """One unit per PDF page with a text layer; page numbers are 1-based page indexes."""
@@ -50,14 +52,45 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         raise
     except (FileNotDecryptedError, DependencyError):
         raise IngestError("encrypted PDF") from None
-    except LimitReachedError:
-        raise IngestError("PDF content too large to decompress") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except LimitReachedError as error:
+        raise IngestError(_limit_reason(error)) from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        # pypdf reports running out of stack or memory inside an object as a read error.
+        causes = _causes(error)
+        if any(isinstance(cause, MemoryError) for cause in causes):
+            raise MemoryError from None  # the worker names the memory limit
+        if any(isinstance(cause, RecursionError) for cause in causes):
+            raise IngestError(TOO_DEEP) from None
         raise IngestError("corrupt or unreadable PDF") from None
-    except (RecursionError, AssertionError, ZeroDivisionError, OverflowError):
+    except RecursionError:
+        # Objects nested thousands deep (arrays in arrays): read as far as Python's stack goes.
+        raise IngestError(TOO_DEEP) from None
+    except (AssertionError, ZeroDivisionError, OverflowError):
         # Hostile object graphs make pypdf fail in many ways; none of them is the user's bug.
         raise IngestError("corrupt or unreadable PDF") from None
     return ParsedDocument(kind="pdf", pages=page_count, units=_clean_pages(units, page_count))
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The exceptions that led to `error`, newest first (a bounded walk: chains can loop)."""
+    causes: list[BaseException] = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(causes) < 20:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return causes
+
+
+def _limit_reason(error: BaseException) -> str:
+    """pypdf's limits guard its decoders and its walks of the object graph (page tree depth,
+    cycles, outline depth) alike: name the one that was reached."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    module = frame.tb_frame.f_globals.get("__name__", "") if frame is not None else ""
+    if module == "pypdf.filters":
+        return "PDF content too large to decompress"
+    return TOO_DEEP
 
 
 def _clean_pages(units: list[ParsedUnit], page_count: int) -> tuple[ParsedUnit, ...]:

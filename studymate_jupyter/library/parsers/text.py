@@ -41,17 +41,33 @@ def clean_text(text: str) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a text file, or IngestError("binary file") if it is not text."""
+    """Decode a text file, or IngestError("binary file") if it is not text.
+
+    UTF-8 with a few invalid bytes (a truncated character, a stray byte from a bad copy) is
+    still UTF-8: the bad bytes become U+FFFD, which clean_text drops, and the rest reads as
+    written. Bytes that are mostly invalid as UTF-8 are legacy 8-bit text, read as cp1252.
+    """
     if b"\x00" in data[:65536]:
         raise IngestError("binary file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Legacy 8-bit text is still text; random bytes decode to many control characters.
-        text = data.decode("cp1252", errors="replace")
+        text = _damaged_utf8_or_cp1252(data)
     if text and is_garbled(text[:65536], max_bad_ratio=0.05):
         raise IngestError("binary file")
     return text
+
+
+def _damaged_utf8_or_cp1252(data: bytes) -> str:
+    utf8 = data.decode("utf-8-sig", errors="replace")
+    invalid = utf8.count("\ufffd") - data.count("\ufffd".encode())
+    # Characters UTF-8 decoded beyond ASCII: cp1252 text ("caf\xe9") almost never forms one.
+    beyond_ascii = len(utf8) - len(utf8.encode("ascii", errors="ignore"))
+    decoded = beyond_ascii - utf8.count("\ufffd")
+    if decoded >= invalid:
+        return utf8
+    # Legacy 8-bit text is still text; random bytes decode to many control characters.
+    return data.decode("cp1252", errors="replace")
 
 
 def parse_plain_text(text: str, *, span_words: int = TEXT_SPAN_WORDS) -> ParsedDocument:
