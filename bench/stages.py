@@ -81,7 +81,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from studymate_jupyter.store.db import Database
 
     ChatSocket.on_message = _before("frame in", ChatSocket.on_message)  # type: ignore[method-assign]
-    ChatConnection._dispatch = _before("parsed", ChatConnection._dispatch)  # type: ignore[method-assign]
+    ChatConnection._dispatch = _before("dispatched", ChatConnection._dispatch)  # type: ignore[method-assign]
     Database.write = _around_async("write called", "write returned", Database.write)  # type: ignore[method-assign]
     Database._run_batch = _around("writer starts", "committed", Database._run_batch)  # type: ignore[method-assign]
     ChatSocket._send = _before("frame out", ChatSocket._send)  # type: ignore[method-assign]
@@ -92,10 +92,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 # ---- the run ----------------------------------------------------------------------------------
 
 # The stages of one frame, in order; each delta is from the previous one present.
-TYPING = ["frame in", "parsed", "frame out"]
+TYPING = ["frame in", "frame out"]
 MESSAGE = [
     "frame in",
-    "parsed",
+    "dispatched",
     "write called",
     "writer starts",
     "committed",

@@ -7,7 +7,8 @@ parses them at the edge, checks identity and limits, and calls the chat service.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from ..protocol import (
     AuthFrame,
@@ -62,17 +63,36 @@ class ChatConnection:
     def close(self) -> None:
         self.chats.hub.remove(self)
 
-    async def handle(self, raw: str | bytes) -> None:
-        """Handle one raw frame; every failure becomes an `error` frame to this client."""
+    def handle(self, raw: str | bytes) -> Coroutine[Any, Any, None] | None:
+        """Handle one raw frame; every failure becomes an `error` frame to this client.
+
+        A frame that needs nothing but memory (typing in a chat this connection follows, a
+        refused frame) is handled at once and None returned; otherwise the coroutine that
+        handles it, which the caller awaits before the next frame. Typing is most of what a
+        client sends, and a coroutine costs it a turn of the event loop before it starts."""
         if not self.bucket.allow():
             self.send(error_frame("rate_limited", "too many frames; slow down"))
-            return
+            return None
         ref: str | None = None
         try:
             frame = parse_frame(raw)
             if isinstance(frame, MessageFrame):
                 ref = frame.data.message.id
             self._check_user(frame)
+        except ProtocolError as exc:
+            self.send(error_frame(exc.code, exc.message, exc.ref or ref))
+            return None
+        if isinstance(frame, TypingFrame):
+            chat_id = frame.data.chat_id
+            if chat_id is None:
+                return None
+            if self.chats.hub.is_subscribed(self, chat_id):
+                self.chats.broadcast_typing(self.user_id, self, chat_id, frame.data.is_typing)
+                return None
+        return self._handle(frame, ref)
+
+    async def _handle(self, frame: ClientFrame, ref: str | None) -> None:
+        try:
             await self._dispatch(frame)
         except ProtocolError as exc:
             self.send(error_frame(exc.code, exc.message, exc.ref or ref))
@@ -105,8 +125,8 @@ class ChatConnection:
                 raise ProtocolError("bad_request", "message content is empty")
             await self.chats.send(user_id, frame.data.chat_id, message.id, message.content, self)
         elif isinstance(frame, TypingFrame):
-            if frame.data.chat_id is not None:
-                await self.chats.typing(user_id, self, frame.data.chat_id, frame.data.is_typing)
+            assert frame.data.chat_id is not None  # handle() answered a typing frame without one
+            await self.chats.typing(user_id, self, frame.data.chat_id, frame.data.is_typing)
         elif isinstance(frame, LoadMessagesFrame):
             data_in = frame.data
             page = await self.chats.load(user_id, data_in.chat_id, data_in.before, data_in.limit)

@@ -247,6 +247,10 @@ class ChatService:
 
     async def typing(self, user_id: str, peer: Peer, chat_id: str, is_typing: bool) -> None:
         await self.follow(user_id, peer, chat_id)
+        self.broadcast_typing(user_id, peer, chat_id, is_typing)
+
+    def broadcast_typing(self, user_id: str, peer: Peer, chat_id: str, is_typing: bool) -> None:
+        """Tell the chat's other connections; `peer` must follow the chat already."""
         self.hub.to_chat(
             chat_id, typing_frame(user_id, "user", chat_id, is_typing), exclude=peer, transient=True
         )

@@ -102,7 +102,9 @@ class LocalSocket:
 
     async def _work(self) -> None:
         while (raw := await self._outbox.get()) is not None:
-            await self._connection.handle(raw)
+            handling = self._connection.handle(raw)
+            if handling is not None:
+                await handling
 
     def write_message(self, message: str) -> asyncio.Future[None]:
         if self.closed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Coroutine
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -205,6 +206,7 @@ class ChatSocket(ExtensionHandlerMixin, WebSocketMixin, WebSocketHandler, Jupyte
         if stream is not None and not stream.closed():
             stream.close()  # discards the write buffer
 
-    async def on_message(self, raw: str | bytes) -> None:
+    def on_message(self, raw: str | bytes) -> Coroutine[Any, Any, None] | None:
+        # Tornado reads the next frame once a returned coroutine is done: frames stay in order.
         assert self.connection is not None
-        await self.connection.handle(raw)
+        return self.connection.handle(raw)
