@@ -122,7 +122,6 @@ class Database:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="studymate-write")
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
         self._flushing = False
-        self._flush_task: asyncio.Task[None] | None = None
 
     def _engine(
         self, url: str, synchronous: Synchronous, busy_timeout_ms: int, *, immediate: bool
@@ -172,7 +171,7 @@ class Database:
         self._pending.append((fn, future))
         if not self._flushing:
             self._flushing = True
-            self._flush_task = loop.create_task(self._flush())
+            self._next_batch(loop)
         try:
             return await future
         except OperationalError as exc:
@@ -189,25 +188,36 @@ class Database:
             session.commit()
             return result
 
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _next_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand the writes waiting now to the writer thread, as one batch. Called as a write
+        arrives when the writer is idle (not from a task: that would cost a turn of the loop
+        before the writer starts), and as each batch ends while more are waiting."""
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        ran = loop.run_in_executor(self._writer, self._run_batch, batch)
+        ran.add_done_callback(lambda done: self._settle(loop, batch, done))
+
+    def _settle(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]],
+        ran: asyncio.Future[list[tuple[bool, Any]]],
+    ) -> None:
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    outcomes = await loop.run_in_executor(self._writer, self._run_batch, batch)
-                except Exception as exc:
-                    # The commit itself failed: nothing in the batch was stored.
-                    log.error("write batch failed: %s", type(exc).__name__)
-                    outcomes = [(False, exc)] * len(batch)
-                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-        finally:
+            outcomes = ran.result()
+        except (Exception, asyncio.CancelledError) as exc:
+            # The commit itself failed: nothing in the batch was stored.
+            log.error("write batch failed: %s", type(exc).__name__)
+            outcomes = [(False, exc)] * len(batch)
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        if self._pending:
+            self._next_batch(loop)
+        else:
             self._flushing = False
 
     def _run_batch(
