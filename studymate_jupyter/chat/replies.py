@@ -187,18 +187,14 @@ class Replies:
         chat_id = job.chat_id
         # One trip to the writer: the reply's row, and what it answers from (the turns before
         # the question, the chat's scope).
-        started, history, chat = await self.db.write(
-            lambda s: (
-                chat_rows.start_assistant_message(s, job.user_id, chat_id, job.message_id),
-                chat_rows.load_messages(
-                    s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS, annotate=False
-                ),
-                chat_rows.get_chat(s, job.user_id, chat_id),
+        started = await self.db.write(
+            lambda s: chat_rows.start_reply(
+                s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS
             )
         )
-        if started is None or history is None or chat is None:
+        if started is None:
             return  # the chat was deleted before its turn came
-        live = LiveReply(job.user_id, started)
+        live = LiveReply(job.user_id, started.message)
         self.live[chat_id] = live
         self.hub.to_chat(chat_id, self._typing_frame(chat_id, True), transient=True)
         # The reply appears at once, in the place history will give it, before any text.
@@ -208,9 +204,9 @@ class Replies:
         answer: Answer | None = None
         failure = ""
         try:
-            turns = [Turn(m["role"], m["content"]) for m in history.messages if m["content"]]
+            turns = [Turn(role, content) for role, content in started.history if content]
             question = Question(
-                job.user_id, chat_id, job.text, turns[-HISTORY_TURNS:], scope_of(chat)
+                job.user_id, chat_id, job.text, turns[-HISTORY_TURNS:], scope_of(started.chat)
             )
             answer = await self.assistant.answer(question)
             live.message["citations"] = answer.citations
