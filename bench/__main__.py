@@ -23,6 +23,7 @@ from . import (
     persistence,
     retrieval,
     roundtrip,
+    soak,
     streaming,
 )
 from .report import Row, table
@@ -34,6 +35,7 @@ FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 # Figure 8 ingests R's reference index with every vector (MiniLM: most of an hour on two
 # shared cores), so a plain run leaves it out: `--only 8` runs it.
 DEFAULT_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "9")
+# Figure 10 is the soak (bench/soak.py; 15 minutes, 1.5 with --quick): `--only 10` runs it.
 
 
 def raise_fd_limit() -> int:
@@ -107,8 +109,11 @@ def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict
     if "9" in figures:
         log("9. compression")
         rows += compression.run(workdir, sizes)
+    if "10" in figures:
+        log("10. soak")
+        rows += soak.rows_for(workdir, sizes)
     log("done")
-    rows.sort(key=lambda row: row.section)
+    rows.sort(key=lambda row: int(row.section.rstrip(".")))  # 10 after 9
     return {
         "meta": {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_FIGURES),
-        help=f"figures to run, e.g. 1,2 (default: {','.join(DEFAULT_FIGURES)}; 8 only when named)",
+        help=f"figures to run, e.g. 1,2 (default: {','.join(DEFAULT_FIGURES)}; 8, 10 when named)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     args = parser.parse_args(argv)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,3 +40,27 @@ def test_every_figure_runs_through_real_servers_and_reports_positive_numbers(tmp
     assert any("first hybrid search after a restart" in label for label in labels)
     assert any("embedding throughput, wordllama" in label for label in labels)
     assert any("until every vector is stored" in label for label in labels)
+
+
+def test_a_few_seconds_of_soak_exit_0_and_print_their_figures(tmp_path):
+    # Seconds instead of 15 minutes, 8 connections of 2 users instead of 300 of 50.
+    tiny = ["--minutes", "0.15", "--connections", "8", "--users", "2", "--processes", "1"]
+    tiny += ["--think", "0.5", "--short-seconds", "2", "--doc-interval", "0.5"]
+    out = tmp_path / "soak.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.soak", *tiny, "--out", str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert done.stdout.startswith("| figure |")
+    for figure in ("durable message echo p99", "reply complete p99", "server peak RSS (VmHWM)"):
+        assert f"{figure} |" in done.stdout
+    assert "first 2 s:" in done.stdout  # each p99 beside the short run's
+    result = json.loads(out.read_text())
+    assert result["figures"]["acknowledged"] > 0
+    assert result["figures"]["store"]["not_stored_exactly_once"] == 0
+    assert result["failures"] == []
