@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_llm import FakeLLM
+from waiting import until
 
 from studymate_jupyter.client import Backoff, StudyMateClient, StudyMateError
 from studymate_jupyter.client.local import LocalClient
@@ -27,14 +27,6 @@ def client_for(
     server: ServerProcess, token: str | None = None, **kwargs: object
 ) -> StudyMateClient:
     return StudyMateClient(server.url, token or server.token, backoff=FAST, **kwargs)  # type: ignore[arg-type]
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what or "condition not met")
-        await asyncio.sleep(0.02)
 
 
 def held(client: StudyMateClient, message_id: str) -> dict[str, object]:

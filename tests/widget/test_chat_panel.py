@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from fake_llm import FakeLLM
-from widget_steps import html_values, panel_on, until
+from waiting import until
+from widget_steps import html_values, panel_on
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import Any
 
-from widget_steps import html_values, panel_on, until
+from waiting import until
+from widget_steps import html_values, panel_on
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.client import StudyMateClient

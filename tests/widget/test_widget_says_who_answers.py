@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fake_llm import FakeLLM
-from widget_steps import panel_on, until
+from waiting import until
+from widget_steps import panel_on
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.pytest_plugin import ServerProcess, free_port

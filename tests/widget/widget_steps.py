@@ -1,26 +1,17 @@
-"""What the widget tests share: waiting for a condition, a ChatPanel on a real server, and
-every HTML string a panel sends to the browser."""
+"""What the widget tests share: a ChatPanel on a real server, and every HTML string a
+panel sends to the browser."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import ipywidgets as w
 
 from studymate_jupyter import ChatPanel
 from studymate_jupyter.pytest_plugin import ServerProcess
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what or "condition not met")
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
