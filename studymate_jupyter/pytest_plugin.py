@@ -149,6 +149,9 @@ def jp_server_config(
     }
     config["StudyMate"] = {
         "db_url": f"sqlite:///{studymate_db}",
+        # An in-process server shares the test process: freezing its heap would keep every
+        # earlier test's objects for the rest of the session.
+        "freeze_startup_objects": False,
         **server_config.get("StudyMate", {}),
         **studymate_config,
     }
