@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from studymate_jupyter.pytest_plugin import ServerProcess
+from studymate_jupyter.store import schema
 from studymate_jupyter.store.db import Database
-from studymate_jupyter.store.migrations import STEPS
+
+NEWER = int(schema.HEAD) + 1
 
 
 def under_a_file(tmp_path: Path) -> Path:
@@ -32,10 +34,21 @@ def random_bytes(tmp_path: Path) -> Path:
 
 
 def a_newer_schema(tmp_path: Path) -> Path:
+    # As a StudyMate from before Alembic would count it, in the ledger it kept.
     path = tmp_path / "studymate.db"
     Database(f"sqlite:///{path}").close()
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO studymate_schema (version) VALUES (?)", (len(STEPS) + 1,))
+        conn.execute("INSERT INTO studymate_schema (version) VALUES (?)", (NEWER,))
+    conn.close()
+    return path
+
+
+def a_newer_revision(tmp_path: Path) -> Path:
+    # A revision this code does not have, as a newer StudyMate's Alembic would stamp it.
+    path = tmp_path / "studymate.db"
+    Database(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {schema.VERSION_TABLE} SET version_num = ?", (str(NEWER),))
     conn.close()
     return path
 
@@ -49,8 +62,13 @@ CASES = {
     "random bytes": (random_bytes, "{path} is not a SQLite database (file is not a database)"),
     "a newer schema": (
         a_newer_schema,
-        f"{{path}} was written by a newer StudyMate (schema version {len(STEPS) + 1}; this one "
-        f"knows up to {len(STEPS)}): upgrade StudyMate or give another db_url",
+        f"{{path}} was written by a newer StudyMate (schema version {NEWER}; this one "
+        f"knows up to {schema.HEAD}): upgrade StudyMate or give another db_url",
+    ),
+    "a newer revision": (
+        a_newer_revision,
+        f"{{path}} was written by a newer StudyMate (schema version {NEWER}; this one "
+        f"knows up to {schema.HEAD}): upgrade StudyMate or give another db_url",
     ),
 }
 

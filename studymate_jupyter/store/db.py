@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..protocol import ProtocolError
-from .migrations import STEPS, migrate
+from . import schema
 
 T = TypeVar("T")
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -35,26 +35,43 @@ NOT_NOW = {
     14: "the database file cannot be opened",  # SQLITE_CANTOPEN
 }
 
+# PostgreSQL's SQLSTATE classes and codes for the same: the server went away or cannot take
+# writes now. A connection that never opened (refused, reset) has no SQLSTATE at all.
+NOT_NOW_POSTGRESQL = {
+    "08": "the database server cannot be reached",  # connection_exception
+    "57P01": "the database server is shutting down",  # admin_shutdown
+    "57P02": "the database server is shutting down",  # crash_shutdown
+    "57P03": "the database server is not accepting connections now",  # cannot_connect_now
+    "53100": "the disk holding the database is full",  # disk_full
+    "53300": "the database server has too many connections",  # too_many_connections
+    "25006": "the database is read-only",  # read_only_sql_transaction (a standby)
+}
+
+
+def not_now(exc: DBAPIError) -> str | None:
+    """Why a failed write may work later, in plain words; None for a failure that would not."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return NOT_NOW.get(code & 0xFF)
+    if not type(orig).__module__.startswith("psycopg"):
+        return None  # neither SQLite nor psycopg: not a driver we know how to read
+    sqlstate: str | None = getattr(orig, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg raises OperationalError without a SQLSTATE when the server is not there.
+        return NOT_NOW_POSTGRESQL["08"] if isinstance(exc, OperationalError) else None
+    return NOT_NOW_POSTGRESQL.get(sqlstate) or NOT_NOW_POSTGRESQL.get(sqlstate[:2])
+
 
 class UnusableDatabase(Exception):
     """The database cannot be StudyMate's; the message says why, in one line of plain words."""
 
 
-def check_version(where: str, current: int | None) -> None:
-    """Refuse a schema newer than this code knows: no step of it may be guessed at."""
-    if current is not None and current > len(STEPS):
-        raise UnusableDatabase(
-            f"{where} was written by a newer StudyMate (schema version {current}; this one "
-            f"knows up to {len(STEPS)}): upgrade StudyMate or give another db_url"
-        )
-
-
-def stored_version(conn: Connection) -> int | None:
-    """The schema version the database is at; None for one StudyMate never wrote."""
-    if not inspect(conn).has_table("studymate_schema"):
-        return None
-    version = conn.execute(text("SELECT max(version) FROM studymate_schema")).scalar()
-    return None if version is None else int(version)
+def newer(where: str, exc: schema.NewerSchema) -> UnusableDatabase:
+    return UnusableDatabase(
+        f"{where} was written by a newer StudyMate ({exc}): upgrade StudyMate or give another "
+        "db_url"
+    )
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -69,17 +86,18 @@ def check_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise UnusableDatabase(f"{path} is a directory, not a database file")
     if not path.exists():
-        return  # a new database: migrate() builds it
+        return  # a new database: the revisions build it
     # Not mode=ro: a read-only connection to a WAL file leaves its -wal and -shm behind.
     probe = create_engine("sqlite://", creator=lambda: sqlite3.connect(path))
     try:
         with probe.connect() as conn:
-            version = stored_version(conn)
+            schema.check(conn)
     except DBAPIError as exc:
         raise UnusableDatabase(f"{path} is not a SQLite database ({exc.orig})") from None
+    except schema.NewerSchema as exc:
+        raise newer(str(path), exc) from None
     finally:
         probe.dispose()
-    check_version(str(path), version)
 
 
 class Database:
@@ -107,17 +125,19 @@ class Database:
         # lock up front, so two processes sharing the file (the server and an in-process
         # widget) wait on busy_timeout instead of failing half-way through a transaction.
         self._write_engine = self._engine(url, synchronous, busy_timeout_ms, immediate=True)
-        where = parsed.render_as_string(hide_password=True)
+        # The URL as every message shows it: never with its password.
+        self.where = where = parsed.render_as_string(hide_password=True)
         try:
             with self._write_engine.begin() as conn:
-                check_version(where, stored_version(conn))  # a SQLite file is checked already
-                self.schema_version = migrate(conn)
-        except (DBAPIError, UnusableDatabase) as exc:
+                # The revision the database is at, by its number ("7"): the schema version.
+                self.revision = schema.upgrade(conn)
+        except (DBAPIError, schema.NewerSchema) as exc:
             self.engine.dispose()
             self._write_engine.dispose()
-            if isinstance(exc, DBAPIError):
-                raise UnusableDatabase(f"{where} cannot be opened ({exc.orig})") from None
-            raise
+            if isinstance(exc, schema.NewerSchema):
+                raise newer(where, exc) from None
+            raise UnusableDatabase(f"{where} cannot be opened ({exc.orig})") from None
+        self.schema_version = int(self.revision)
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="studymate-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="studymate-write")
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
@@ -127,7 +147,9 @@ class Database:
         self, url: str, synchronous: Synchronous, busy_timeout_ms: int, *, immediate: bool
     ) -> Engine:
         if not self.is_sqlite:
-            return create_engine(url)
+            # pre_ping: a pooled connection a database restart closed is replaced before use,
+            # instead of failing the first read or write after the restart.
+            return create_engine(url, pool_pre_ping=True)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
         )
@@ -165,7 +187,8 @@ class Database:
     async def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn(session)` in the next write transaction; return once it is committed.
         A write the database cannot take now (locked, read-only, full) raises
-        ProtocolError("unavailable"): every REST answer and frame that needed it says so."""
+        ProtocolError("unavailable"), as does a PostgreSQL server that is down or shutting down:
+        every REST answer and frame that needed it says so."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, future))
@@ -174,8 +197,8 @@ class Database:
             self._next_batch(loop)
         try:
             return await future
-        except OperationalError as exc:
-            reason = NOT_NOW.get(getattr(exc.orig, "sqlite_errorcode", -1) & 0xFF)
+        except DBAPIError as exc:
+            reason = not_now(exc)
             if reason is None:
                 raise
             log.warning("StudyMate could not write: %s", reason)

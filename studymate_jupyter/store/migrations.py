@@ -1,7 +1,10 @@
-"""Schema versions, applied in order. Never edit a released step: add a new one.
+"""The schema steps StudyMate ran before Alembic, frozen: never edit them, never add one.
 
-Each step is plain DDL, not `metadata.create_all()`, so step 1 always builds the schema as it
-was at version 1 and a later step can alter it without destroying a user's history.
+Alembic's revision 7 (store/schema/versions/schema_7.py) runs them on SQLite, from the version
+a database's `studymate_schema` ledger is at up to 7, so a new file gets exactly the DDL it
+always got and a file from an older release upgrades in place. Later changes are Alembic
+revisions. Each step is plain DDL, not `metadata.create_all()`, so step 1 always builds the
+schema as it was at version 1 and a later step can alter it without destroying a user's history.
 """
 
 from __future__ import annotations
@@ -176,7 +179,7 @@ STEPS: list[list[str]] = [
 
 
 def migrate(conn: Connection) -> int:
-    """Bring the schema up to date; return the version it is now at."""
+    """Bring a SQLite database to version 7 by these steps; return the version it is now at."""
     conn.execute(text("CREATE TABLE IF NOT EXISTS studymate_schema (version INTEGER NOT NULL)"))
     current = conn.execute(text("SELECT max(version) FROM studymate_schema")).scalar() or 0
     for version, statements in enumerate(STEPS, start=1):
