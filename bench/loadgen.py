@@ -47,6 +47,8 @@ class Setup:
     chat_ids: tuple[str | None, ...]
     stream_modes: tuple[str, ...] = ()
     compressed: tuple[bool, ...] = ()
+    # Each connection's own Authorization header (a user per connection); () for Target's.
+    tokens: tuple[str, ...] = ()
 
 
 def wire_bytes(payload: int) -> int:
@@ -103,9 +105,14 @@ class Conn:
 
 
 async def connect(
-    target: Target, chat_id: str | None, stream: str, compressed: bool = False
+    target: Target,
+    chat_id: str | None,
+    stream: str,
+    compressed: bool = False,
+    token: str | None = None,
 ) -> Conn:
-    request = HTTPRequest(target.url, headers=target.headers, request_timeout=60)
+    headers = target.headers if token is None else {"Authorization": f"token {token}"}
+    request = HTTPRequest(target.url, headers=headers, request_timeout=60)
     ws = await websocket_connect(
         request,
         max_message_size=64 * 1024 * 1024,
@@ -142,16 +149,19 @@ class Session:
         count = len(self.setup.chat_ids)
         modes = self.setup.stream_modes or ("full",) * count
         compressed = self.setup.compressed or (False,) * count
+        tokens: tuple[str | None, ...] = self.setup.tokens or (None,) * count
 
-        async def one(chat_id: str | None, mode: str, deflate: bool) -> Conn:
+        async def one(chat_id: str | None, mode: str, deflate: bool, token: str | None) -> Conn:
             async with gate:
-                return await connect(self.target, chat_id, mode, deflate)
+                return await connect(self.target, chat_id, mode, deflate, token)
 
         self.conns = list(
             await asyncio.gather(
                 *(
-                    one(c, m, d)
-                    for c, m, d in zip(self.setup.chat_ids, modes, compressed, strict=True)
+                    one(c, m, d, t)
+                    for c, m, d, t in zip(
+                        self.setup.chat_ids, modes, compressed, tokens, strict=True
+                    )
                 )
             )
         )

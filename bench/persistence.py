@@ -1,5 +1,6 @@
 """Figure 4: acknowledged user messages a second with many concurrent writers, beside raw
-sqlite3 inserts of the same rows, one commit per row, at the same durability (WAL, NORMAL).
+sqlite3 inserts of the same rows, one commit per row, at the same durability (WAL, NORMAL);
+and the same with replies turned off. `python -m bench.writers` says where the time goes.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from pathlib import Path
 
 from studymate_jupyter.store.db import Database
 
-from . import loadgen
+from . import loadgen, no_replies
 from .loadgen import Pool, Setup, Target
 from .report import Row
-from .servers import OWNER, BareEcho, StudyMateServer
+from .roundtrip import SERVER_ARGS
+from .servers import OWNER, BareEcho, ManyUsersServer, StudyMateServer
 from .sizes import Sizes
+from .users import token_for
 
 SECTION = "4."
 
@@ -69,21 +72,40 @@ def now() -> str:
 
 def run(workdir: Path, sizes: Sizes, sm: StudyMateServer, bare: BareEcho) -> list[Row]:
     content = "x" * sizes.message_bytes
-    chats: list[str | None] = [sm.new_chat(f"writer {n}") for n in range(sizes.writers)]
-    setups = [Setup(c) for c in loadgen.split(chats, sizes.processes, False)]
     raw = RawWriter(workdir / "raw-writes.db", sizes.writers)
-    bare_setups = [Setup(c) for c in loadgen.split([None] * len(chats), sizes.processes, False)]
-    ours: list[float] = []
+    # A user per writer, as in a course (bench.users), with replies as usual and turned off.
+    students = ManyUsersServer(workdir / "students", "s0", SERVER_ARGS)
+    quiet = ManyUsersServer(workdir / "no-replies", "s0", [*SERVER_ARGS, no_replies.LOAD_ARG])
+
+    def writers_of(server: StudyMateServer, one_user: bool) -> Pool:
+        tokens = [None if one_user else token_for(f"s{n}") for n in range(sizes.writers)]
+        chats: list[str | None] = [server.new_chat("writer", token) for token in tokens]
+        setups = [
+            Setup(c, tokens=() if one_user else tuple(str(t) for t in t_))
+            for c, t_ in zip(
+                loadgen.split(chats, sizes.processes, False),
+                loadgen.split(list(tokens), sizes.processes, False),
+                strict=True,
+            )
+        ]
+        return Pool(Target(server.ws_plain_url, server.headers, True), setups)
+
+    bare_setups = [Setup(c) for c in loadgen.split([None] * sizes.writers, sizes.processes, False)]
+    pools: dict[str, Pool] = {}
+    rates: dict[str, list[float]] = {name: [] for name in ("users", "one", "off", "echo")}
     base: list[float] = []
-    echo: list[float] = []
-    writers = Pool(Target(sm.ws_plain_url, sm.headers, True), setups)
-    echoes = Pool(Target(bare.ws_plain_url, {}, False), bare_setups)
     try:
-        writers.ready()
-        echoes.ready()
+        students.start()
+        quiet.start()
+        pools["users"] = writers_of(students, False)
+        pools["one"] = writers_of(sm, True)
+        pools["off"] = writers_of(quiet, False)
+        pools["echo"] = Pool(Target(bare.ws_plain_url, {}, False), bare_setups)
+        for pool in pools.values():
+            pool.ready()
         for _ in range(sizes.reps):
             base.append(raw.rate(sizes.persist_seconds, content))
-            for pool, rates in ((echoes, echo), (writers, ours)):
+            for name, pool in pools.items():
                 start = time.monotonic() + 0.75
                 done = pool.run(
                     "throughput",
@@ -92,29 +114,50 @@ def run(workdir: Path, sizes: Sizes, sm: StudyMateServer, bare: BareEcho) -> lis
                     duration=sizes.persist_seconds,
                     size=sizes.message_bytes,
                 )
-                rates.append(sum(done) / sizes.persist_seconds)
+                rates[name].append(sum(done) / sizes.persist_seconds)
     finally:
-        writers.close()
-        echoes.close()
+        for pool in pools.values():
+            pool.close()
+        students.stop()
+        quiet.stop()
         raw.close()
+    raw_label = "raw sqlite3, commit per row"
     return [
         Row.paired(
             SECTION,
-            f"acknowledged user messages, {sizes.writers} concurrent writers",
+            f"acknowledged user messages, {sizes.writers} users writing at once",
             "msg/s",
-            ours,
+            rates["users"],
             base,
-            "raw sqlite3, commit per row",
+            raw_label,
             target=("ratio", ">=", 0.5),
             note="each message also starts a reply (2 more writes); the raw rows have none",
+        ),
+        Row.paired(
+            SECTION,
+            f"acknowledged user messages, {sizes.writers} users writing at once, replies off",
+            "msg/s",
+            rates["off"],
+            base,
+            raw_label,
+            note="the same with bench.no_replies loaded: nothing answers the messages",
+        ),
+        Row.paired(
+            SECTION,
+            f"acknowledged user messages, one user's {sizes.writers} connections writing",
+            "msg/s",
+            rates["one"],
+            base,
+            raw_label,
+            note="each reply's chat_updated goes to all 50 of the user's connections",
         ),
         # The transport's ceiling on this machine: the same frames, same writers, bare echo.
         Row.paired(
             SECTION,
-            f"acknowledged user messages, {sizes.writers} concurrent writers (transport)",
+            f"acknowledged user messages, {sizes.writers} users writing at once (transport)",
             "msg/s",
-            ours,
-            echo,
+            rates["users"],
+            rates["echo"],
             "bare echo, same frames",
             note="how close to the WebSocket ceiling of this machine the durable path gets",
         ),

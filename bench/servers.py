@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from studymate_jupyter.pytest_plugin import ServerProcess, free_port
 
+from .users import token_for
+
 REPO = Path(__file__).resolve().parents[1]
 OWNER = "bench"
 # The server's clock ticks (for /proc/<pid>/stat CPU times).
@@ -82,18 +84,20 @@ class StudyMateServer(ServerProcess):
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
 
-    def post(self, path: str, body: dict[str, Any]) -> Any:
+    def post(self, path: str, body: dict[str, Any], token: str | None = None) -> Any:
+        """POST as the server's owner, or as the user a token names (bench.users)."""
+        headers = self.headers if token is None else {"Authorization": f"token {token}"}
         request = urllib.request.Request(
             self.url + path,
             data=json.dumps(body).encode(),
             method="POST",
-            headers={**self.headers, "Content-Type": "application/json"},
+            headers={**headers, "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
-    def new_chat(self, title: str = "bench") -> str:
-        return str(self.post("studymate/api/chats", {"title": title})["id"])
+    def new_chat(self, title: str = "bench", token: str | None = None) -> str:
+        return str(self.post("studymate/api/chats", {"title": title}, token)["id"])
 
     def __enter__(self) -> StudyMateServer:
         self.start()
@@ -101,6 +105,18 @@ class StudyMateServer(ServerProcess):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ManyUsersServer(StudyMateServer):
+    """StudyMate behind an identity provider that names users by their tokens (bench.users),
+    so each connection can be a user of its own, as under JupyterHub."""
+
+    def __init__(self, workdir: Path, first_user: str, extra_args: list[str] | None = None) -> None:
+        super().__init__(
+            workdir,
+            ["--ServerApp.identity_provider_class=bench.users.NamedUsers", *(extra_args or [])],
+        )
+        self.token = token_for(first_user)  # the readiness check asks as this user
 
 
 class Subprocess:

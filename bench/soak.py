@@ -41,12 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from .report import Row, table
-from .servers import StudyMateServer, cpu_seconds
+from .servers import ManyUsersServer, cpu_seconds
 from .sizes import QUICK, TINY, Sizes
 from .soak_client import REPLY_TIMEOUT, Plan, Report, worker
 from .soak_library import Churn, call
 from .stats import Spread, percentile
-from .users import token_for
 
 SECTION = "10."
 RESULTS = Path(__file__).resolve().parent / "results" / "soak.json"
@@ -101,14 +100,6 @@ def log(text: str) -> None:
 
 
 # ---- the server and its memory ---------------------------------------------------------------
-
-
-class SoakServer(StudyMateServer):
-    """StudyMate behind an identity provider that names users by their tokens."""
-
-    def __init__(self, workdir: Path, users: list[str]) -> None:
-        super().__init__(workdir, ["--ServerApp.identity_provider_class=bench.users.NamedUsers"])
-        self.token = token_for(users[0])  # the readiness check asks as the first user
 
 
 def status_kib(pid: int, *fields: str) -> list[int]:
@@ -254,7 +245,7 @@ def run(workdir: Path, scale: Scale) -> dict[str, Any]:
     started = time.monotonic()
     users = [f"student{n:02d}" for n in range(scale.users)]
     load_before = os.getloadavg()
-    with SoakServer(workdir, users) as server:
+    with ManyUsersServer(workdir, users[0]) as server:
         pid = server.pid
         churn = Churn(server.url, server.root_dir, users, scale.doc_interval)
         churn.seed_library()

@@ -1,7 +1,7 @@
 """Where the time of many writers goes: `python -m bench.writers [--writers 50 --seconds 4]`.
 
-Runs figure 4's load (each writer a connection with its own chat, one message in flight,
-the instant assistant replying) twice: with replies as usual and with replies turned off
+Runs figure 4's load (each writer a user of its own with a chat of its own, one message in
+flight, the instant assistant replying) twice: with replies as usual and with replies turned off
 (the user message is stored and acknowledged, and nothing answers it). For each run it prints
 the acknowledged messages a second, the group-commit batch sizes, the time a batch runs and a
 write() takes to come back, the CPU each server thread used (the event loop, the writer, the
@@ -10,8 +10,8 @@ inserts of the same rows in the same run.
 
 As a server extension this module wraps `Database.write` and `Database._run_batch` with
 timestamps (time.perf_counter_ns, one clock for both threads), times each garbage collection,
-writes all of it to $STUDYMATE_WRITES when the server stops, and with STUDYMATE_NO_REPLIES=1
-makes the reply queue accept nothing. It is never loaded outside this bench.
+and writes all of it to $STUDYMATE_WRITES when the server stops; replies are turned off by
+loading bench.no_replies beside it. It is never loaded outside this bench.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from . import loadgen
 from .loadgen import Pool, Setup, Target
 from .persistence import RawWriter
 from .roundtrip import SERVER_ARGS
-from .servers import CLOCK_TICKS, StudyMateServer, cpu_seconds
+from .servers import CLOCK_TICKS, ManyUsersServer, cpu_seconds
 from .stats import percentile
+from .users import token_for
 
 WRITES: list[tuple[int, int]] = []  # (called, returned) of every Database.write
 BATCHES: list[tuple[int, int, int]] = []  # (writer starts, committed, jobs) of every batch
@@ -46,7 +47,6 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from studymate_jupyter.chat.replies import Replies
     from studymate_jupyter.store.db import Database
 
     write, run_batch = Database.write, Database._run_batch
@@ -104,8 +104,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     gc.callbacks.append(on_gc)
     Database.write = timed_write  # type: ignore[method-assign]
     Database._run_batch = timed_batch  # type: ignore[method-assign]
-    if os.environ.get("STUDYMATE_NO_REPLIES") == "1":
-        Replies.enqueue = lambda self, user_id, question: None  # type: ignore[method-assign]
     out = os.environ["STUDYMATE_WRITES"]
     atexit.register(
         lambda: Path(out).write_text(json.dumps({"w": WRITES, "b": BATCHES, "gc": COLLECTIONS}))
@@ -118,15 +116,15 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 def thread_cpu(pid: int, names: dict[str, int]) -> dict[str, float]:
     """CPU seconds of each named thread of a process, the readers as one, and the rest."""
     by_id = {tid: "readers" if name.startswith("reader") else name for name, tid in names.items()}
-    out: Counter[str] = Counter()
+    out: dict[str, float] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the thread ended meanwhile
         name = by_id.get(int(task.name), "other threads")
-        out[name] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return dict(out)
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return out
 
 
 def measure(
@@ -135,18 +133,28 @@ def measure(
     """One run of `writers` closed-loop writers against a fresh server."""
     out = workdir / f"writes-{replies}.json"
     os.environ["STUDYMATE_WRITES"] = str(out)
-    os.environ["STUDYMATE_NO_REPLIES"] = "0" if replies else "1"
-    server = StudyMateServer(
+    server = ManyUsersServer(
         workdir / f"server-{replies}",
+        "w0",
         [
             *SERVER_ARGS,
-            "--ServerApp.jpserver_extensions={'studymate_jupyter': True, 'bench.writers': True}",
+            "--ServerApp.jpserver_extensions={'studymate_jupyter': True, 'bench.writers': True"
+            + ("}" if replies else ", 'bench.no_replies': True}"),
             *server_args,
         ],
     )
     with server:
-        chats: list[str | None] = [server.new_chat(f"writer {n}") for n in range(writers)]
-        setups = [Setup(c) for c in loadgen.split(chats, 2, False)]
+        # A user per writer, each in a chat of their own (figure 4's first row).
+        tokens = [token_for(f"w{n}") for n in range(writers)]
+        chats: list[str | None] = [server.new_chat("writer", token) for token in tokens]
+        setups = [
+            Setup(c, tokens=tuple(str(t) for t in t_))
+            for c, t_ in zip(
+                loadgen.split(chats, 2, False),
+                loadgen.split(list[str | None](tokens), 2, False),
+                strict=True,
+            )
+        ]
         pool = Pool(Target(server.ws_plain_url, server.headers, True), setups)
         try:
             pool.ready()
