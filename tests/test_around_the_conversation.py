@@ -13,6 +13,7 @@ from library_calls import CALCULUS_MARKDOWN, add
 from tornado.httpclient import HTTPClientError
 
 from studymate_jupyter.pytest_plugin import ServerProcess
+from studymate_jupyter.store import schema
 from studymate_jupyter.store.db import Database
 from studymate_jupyter.store.migrations import STEPS
 
@@ -324,7 +325,7 @@ def test_an_older_database_upgrades_with_its_history_read_and_searchable(tmp_pat
         )
     db = Database(f"sqlite:///{path}", synchronous="NORMAL", busy_timeout_ms=5000)
     try:
-        assert db.schema_version == len(STEPS)
+        assert db.schema_version == int(schema.HEAD)
         with sqlite3.connect(path) as conn:
             assert conn.execute("SELECT unread, read_up_to FROM chats").fetchone() == (0, "a")
             found = conn.execute(

@@ -12,6 +12,7 @@ from fake_llm import FakeLLM
 
 from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
 from studymate_jupyter.pytest_plugin import ServerProcess, is_final_reply
+from studymate_jupyter.store import schema
 from studymate_jupyter.store.db import Database
 from studymate_jupyter.store.migrations import STEPS
 
@@ -118,7 +119,7 @@ def test_the_database_is_created_in_wal_mode_and_migrations_are_idempotent(tmp_p
     first = Database(url)
     first.close()
     again = Database(url)
-    assert again.schema_version == len(STEPS)
+    assert again.schema_version == int(schema.HEAD)
     again.close()
     with sqlite3.connect(tmp_path / "nested" / "studymate.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

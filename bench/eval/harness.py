@@ -229,10 +229,13 @@ def evaluate(
     questions: list[Question],
     *,
     on_hits: Callable[[Question, list[Hit]], None] | None = None,
+    db_url: str | None = None,
 ) -> Outcome:
-    """Ingest every manual into a new database with `retriever`, then ask every question."""
+    """Ingest every manual into a new database with `retriever`, then ask every question.
+
+    `db_url`: an empty database to use (PostgreSQL's, say) instead of a new SQLite file."""
     with tempfile.TemporaryDirectory(prefix="studymate-eval-") as tmp:
-        db = Database(f"sqlite:///{tmp}/eval.db")
+        db = Database(db_url or f"sqlite:///{tmp}/eval.db")
         try:
             total = prepare_time = index_time = 0.0
             for name, document in documents.items():

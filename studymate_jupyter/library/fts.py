@@ -116,11 +116,21 @@ def rerank(
     terms: Sequence[str], ranked: Sequence[tuple[int, float]], marked: Mapping[int, str]
 ) -> list[tuple[int, float]]:
     """(rowid, relevance) best first: bm25 relevance (positive) times coverage ** power."""
+    return rerank_covered(
+        ranked, {rowid: coverage(terms, marked.get(rowid, "")) for rowid, _ in ranked}
+    )
+
+
+def rerank_covered(
+    ranked: Sequence[tuple[int, float]], covered: Mapping[int, float]
+) -> list[tuple[int, float]]:
+    """(rowid, relevance) best first: relevance times its share of terms matched ** power
+    (PostgreSQL's search counts the matched terms itself: library/pg_search.py)."""
     scored = [
-        (rowid, relevance * coverage(terms, marked.get(rowid, "")) ** COVERAGE_POWER)
+        (rowid, relevance * covered.get(rowid, 0.0) ** COVERAGE_POWER)
         for rowid, relevance in ranked
     ]
-    # Stable: equal scores keep bm25's order.
+    # Stable: equal scores keep the first ranking's order.
     return sorted(scored, key=lambda pair: -pair[1])
 
 

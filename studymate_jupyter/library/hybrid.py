@@ -8,7 +8,6 @@ are missing, the ranking goes on with BM25 and wordllama and says so (info()).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from traitlets import Dict, Enum, Float, Int, List, Unicode
 
 from ..store import vectors as vector_rows
+from . import pg_search
 from .encoders import (
     MINILM_HOW_TO_ADD,
     Encoder,
@@ -128,7 +128,7 @@ class HybridRetriever(Retriever):
         super().__init__(**kwargs)  # parent=: the contract every retriever is built by
         if self.blas_threads:
             threadpool_limits(self.blas_threads, user_api="blas")  # for the whole process
-        self.words = Bm25Retriever()  # chunks_fts stays the source of truth for the words
+        self.words = Bm25Retriever()  # its words index stays the source of truth
         self.vocabulary = Vocabulary()
         self._segments: dict[str, Segment] = {}
         self._lock = threading.Lock()
@@ -200,10 +200,10 @@ class HybridRetriever(Retriever):
             row[0]
             for row in session.execute(
                 text(
-                    "SELECT DISTINCT document_id FROM chunks "
-                    "WHERE rowid IN (SELECT value FROM json_each(:ids))"
+                    "SELECT DISTINCT document_id FROM chunks WHERE "
+                    + pg_search.rowids_in(session, "rowid", "ids")
                 ),
-                {"ids": _json(rowids)},
+                {"ids": _ids(session, rowids)},
             )
         ]
         self._replace_after_commit(session, documents, {})
@@ -298,9 +298,9 @@ class HybridRetriever(Retriever):
         rows = session.execute(
             text(
                 f"""SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
-                WHERE c.rowid IN (SELECT value FROM json_each(:ids))"""
+                WHERE {pg_search.rowids_in(session, "c.rowid", "ids")}"""
             ),
-            {"ids": _json(rowids)},
+            {"ids": _ids(session, rowids)},
         ).all()
         by_rowid = {int(row[0]): row for row in rows}
         hits = [
@@ -326,7 +326,7 @@ class HybridRetriever(Retriever):
         documents = session.execute(
             text(
                 "SELECT d.id, d.path FROM documents d WHERE d.user_id = :user "
-                "AND d.removed_at IS NULL" + scope_sql(scope, params) + " ORDER BY d.path"
+                "AND d.removed_at IS NULL" + scope_sql(session, scope, params) + " ORDER BY d.path"
             ),
             params,
         ).all()
@@ -340,11 +340,13 @@ class HybridRetriever(Retriever):
         return segment if segment is not None else self._load(session, document_id, path)
 
     def _load(self, session: Session, document_id: str, path: str) -> Segment:
+        # The words index holds each chunk's keywords, which the chunks table does not.
+        words = "chunk_search" if pg_search.is_postgresql(session) else "chunks_fts"
         rows = session.execute(
             text(
-                """SELECT c.rowid, c.page_start, f.heading, f.body, f.keywords
-                FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid
-                WHERE c.document_id = :document AND c.retired = 0 ORDER BY c.rowid"""
+                f"""SELECT c.rowid, c.page_start, f.heading, f.body, f.keywords
+                FROM chunks c JOIN {words} f ON f.rowid = c.rowid
+                WHERE c.document_id = :document AND c.retired = FALSE ORDER BY c.rowid"""
             ),
             {"document": document_id},
         ).all()
@@ -416,5 +418,5 @@ class HybridRetriever(Retriever):
         return np.concatenate([before[0], found]), np.vstack([before[1], matrix])
 
 
-def _json(rowids: Sequence[int]) -> str:
-    return json.dumps([int(rowid) for rowid in rowids])
+def _ids(session: Session, rowids: Sequence[int]) -> object:
+    return pg_search.list_param(session, [int(rowid) for rowid in rowids])

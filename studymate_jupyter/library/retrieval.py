@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from ..parts import Part
 from ..passages import Hit, Scope
-from . import fts
+from . import fts, pg_search
 from .fts import Located, distinct_places
 from .query import build_match_query, query_terms
 
@@ -83,7 +83,7 @@ HIT_COLUMNS = """c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start,
     c.anchor, c.heading, c.text"""
 
 
-def scope_sql(scope: Scope | None, params: dict[str, object]) -> str:
+def scope_sql(session: Session, scope: Scope | None, params: dict[str, object]) -> str:
     """SQL conditions on documents `d` for a scope, filling `params`."""
     if scope is None:
         return ""
@@ -95,8 +95,8 @@ def scope_sql(scope: Scope | None, params: dict[str, object]) -> str:
         params["folder"] = folder + "/%"
         sql += " AND d.path LIKE :folder ESCAPE '\\'"
     if scope.document_ids is not None:
-        params["document_ids"] = json.dumps(list(scope.document_ids))
-        sql += " AND d.id IN (SELECT value FROM json_each(:document_ids))"
+        params["document_ids"] = pg_search.list_param(session, list(scope.document_ids))
+        sql += " AND " + pg_search.strings_in(session, "d.id", "document_ids")
     return sql
 
 
@@ -128,11 +128,15 @@ class Bm25Retriever(Retriever):
     def index(
         self, session: Session, rowids: list[int], chunks: list[Chunk], prepared: object
     ) -> None:
-        if rowids:
+        if pg_search.is_postgresql(session):
+            pg_search.index(session, rowids, chunks)
+        elif rowids:
             session.execute(text(fts.insert_sql()), fts.index_params(rowids, chunks))
 
     def unindex(self, session: Session, rowids: list[int]) -> None:
-        if rowids:
+        if pg_search.is_postgresql(session):
+            pg_search.unindex(session, rowids)
+        elif rowids:
             session.execute(
                 text("DELETE FROM chunks_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
                 {"ids": json.dumps(rowids)},
@@ -141,13 +145,15 @@ class Bm25Retriever(Retriever):
     def search(
         self, session: Session, user_id: str, question: str, k: int, scope: Scope | None
     ) -> list[Hit]:
+        if pg_search.is_postgresql(session):
+            return self._search_postgresql(session, user_id, question, k, scope)
         expression = build_match_query(question)
         if expression is None:
             return []
         n = max(k * fts.OVERFETCH, fts.RERANK_DEPTH)
         params: dict[str, object] = {"q": expression, "user": user_id, "n": n}
         filters = "c.user_id = :user AND c.retired = 0 AND d.removed_at IS NULL" + scope_sql(
-            scope, params
+            session, scope, params
         )
         # Joining every matching row before sorting costs as much as ranking them. So rank
         # in the index alone first: when its best rows hold n of the user's, those are the n
@@ -188,6 +194,43 @@ class Bm25Retriever(Retriever):
         # bm25() is lower-is-better and negative; relevance is positive, reranked by coverage.
         ranked = fts.rerank(
             query_terms(question), [(rowid, -row[-1]) for rowid, row in by_rowid.items()], marked
+        )
+        hits = [hit_from_row(by_rowid[rowid], round(score, 4)) for rowid, score in ranked]
+        return keep_distinct(hits, k)
+
+    def _search_postgresql(
+        self, session: Session, user_id: str, question: str, k: int, scope: Scope | None
+    ) -> list[Hit]:
+        """The same ranking on chunk_search: ts_rank with the column weights, the coverage
+        rerank of the best, the best chunk per place."""
+        terms = query_terms(question)
+        if not terms:
+            return []
+        n = max(k * fts.OVERFETCH, fts.RERANK_DEPTH)
+        params: dict[str, object] = {**pg_search.rank_params(terms), "user": user_id, "n": n}
+        filters = "c.user_id = :user AND NOT c.retired AND d.removed_at IS NULL" + scope_sql(
+            session, scope, params
+        )
+        # The GIN index finds the matching rows; the planner joins before ranking, so no
+        # two-step ranking as on SQLite.
+        rows = session.execute(
+            text(
+                f"""WITH {pg_search.QUERY_CTE}
+                SELECT {HIT_COLUMNS}, {pg_search.rank_sql()} AS rank
+                FROM q, stats, chunk_search s
+                JOIN chunks c ON c.rowid = s.rowid
+                JOIN documents d ON d.id = c.document_id
+                WHERE s.terms @@ q.query AND {filters}
+                ORDER BY rank DESC, c.rowid LIMIT :n"""
+            ),
+            params,
+        ).all()
+        if not rows:
+            return []
+        by_rowid = {int(row[0]): row for row in rows}
+        covered = pg_search.covered(session, terms, list(by_rowid))
+        ranked = fts.rerank_covered(
+            [(rowid, float(row[-1])) for rowid, row in by_rowid.items()], covered
         )
         hits = [hit_from_row(by_rowid[rowid], round(score, 4)) for rowid, score in ranked]
         return keep_distinct(hits, k)

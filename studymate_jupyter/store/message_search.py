@@ -1,4 +1,5 @@
-"""Full-text search over a user's own messages (the `messages_fts` index migration 7 keeps)."""
+"""Full-text search over a user's own messages: the `messages_fts` index migration 7 keeps on
+SQLite, the `messages.search` tsvector of schema revision 8 on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -29,14 +30,44 @@ _SEARCH = text(
 )
 
 
+# PostgreSQL (schema revision 8): messages.search is the content's tsvector. Every term must
+# match, the last also as a prefix; ts_headline marks the matches as snippet() does.
+_SEARCH_POSTGRESQL = text(
+    f"""WITH q AS (SELECT plainto_tsquery('english', CAST(:words AS TEXT))
+            && (plainto_tsquery('english', CAST(:last AS TEXT))
+                || to_tsquery('english', quote_literal(CAST(:last AS TEXT)) || ':*')) AS query)
+    SELECT m.chat_id, c.title, m.id, m.role, m.created_at,
+        ts_headline('english', m.content, q.query,
+            'StartSel=' || chr(2) || ', StopSel=' || chr(3)
+            || ', MaxWords={_SNIPPET_WORDS}, MinWords={_SNIPPET_WORDS // 2}') AS snippet
+    FROM q, messages m
+    JOIN chats c ON c.id = m.chat_id
+    WHERE m.search @@ q.query AND m.user_id = :user
+        AND (CAST(:chat AS TEXT) IS NULL OR m.chat_id = :chat)
+    ORDER BY m.seq DESC
+    LIMIT :limit"""
+)
+# The quoted terms of the FTS5 expression the chat service builds (`"a" "b"*`; a quote
+# inside a term is doubled).
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+
+
 def search_messages(
     session: Session, user_id: str, match: str, chat_id: str | None, limit: int
 ) -> tuple[list[MessageSearchResult], bool]:
     """The user's messages matching the FTS5 expression `match`, newest first, and whether
     there are more than `limit`."""
-    rows = session.execute(
-        _SEARCH, {"match": match, "user": user_id, "chat": chat_id, "limit": limit + 1}
-    ).all()
+    params: dict[str, object] = {"user": user_id, "chat": chat_id, "limit": limit + 1}
+    if session.get_bind().dialect.name == "postgresql":
+        terms = [term.replace('""', '"') for term in _QUOTED.findall(match)]
+        if not terms:
+            return [], False
+        # plainto_tsquery reads the words as words; the last one's prefix goes through
+        # quote_literal, so to_tsquery sees one quoted lexeme and never an operator.
+        params.update(words=" ".join(terms[:-1]), last=terms[-1])
+        rows = session.execute(_SEARCH_POSTGRESQL, params).all()
+    else:
+        rows = session.execute(_SEARCH, {**params, "match": match}).all()
     results: list[MessageSearchResult] = []
     for chat, title, message_id, role, created_at, snippet in rows[:limit]:
         plain, marks = _marked(snippet)

@@ -25,7 +25,7 @@ def missing(
     rows = session.execute(
         text(
             """SELECT c.rowid, c.heading, c.text FROM chunks c
-            WHERE c.document_id = :document AND c.retired = 0
+            WHERE c.document_id = :document AND c.retired = FALSE
               AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e
                               WHERE e.rowid = c.rowid AND e.model = :encoder)
             ORDER BY c.rowid LIMIT :limit"""
@@ -41,7 +41,7 @@ def counts(session: Session, document_id: str, encoder: str) -> tuple[int, int]:
         text(
             """SELECT count(e.rowid), count(*) FROM chunks c
             LEFT JOIN chunk_embeddings e ON e.rowid = c.rowid AND e.model = :encoder
-            WHERE c.document_id = :document AND c.retired = 0"""
+            WHERE c.document_id = :document AND c.retired = FALSE"""
         ),
         {"document": document_id, "encoder": encoder},
     ).one()
@@ -50,10 +50,12 @@ def counts(session: Session, document_id: str, encoder: str) -> tuple[int, int]:
 
 def put(session: Session, encoder: str, rowids: Sequence[int], vectors: Any) -> None:
     """Store one vector per rowid (a float32 matrix, one row each)."""
+    # Both dialects' upsert (SQLite 3.24+ and PostgreSQL): a batch computed again replaces.
     session.execute(
         text(
-            "INSERT OR REPLACE INTO chunk_embeddings (rowid, model, vector) "
-            "VALUES (:rowid, :model, :vector)"
+            "INSERT INTO chunk_embeddings (rowid, model, vector) "
+            "VALUES (:rowid, :model, :vector) "
+            "ON CONFLICT (rowid, model) DO UPDATE SET vector = excluded.vector"
         ),
         [
             {"rowid": rowid, "model": encoder, "vector": vector.astype("<f4").tobytes()}
@@ -71,7 +73,7 @@ def of_document(
         text(
             """SELECT e.rowid, e.vector FROM chunk_embeddings e
             JOIN chunks c ON c.rowid = e.rowid
-            WHERE c.document_id = :document AND c.retired = 0 AND e.model = :encoder
+            WHERE c.document_id = :document AND c.retired = FALSE AND e.model = :encoder
               AND e.rowid > :after
             ORDER BY e.rowid"""
         ),
@@ -82,7 +84,14 @@ def of_document(
 
 def delete(session: Session, rowids: Sequence[int]) -> None:
     """Forget the vectors of retired chunks."""
-    if rowids:
+    if not rowids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("DELETE FROM chunk_embeddings WHERE rowid = ANY(CAST(:ids AS BIGINT[]))"),
+            {"ids": [int(rowid) for rowid in rowids]},
+        )
+    else:
         session.execute(
             text("DELETE FROM chunk_embeddings WHERE rowid IN (SELECT value FROM json_each(:ids))"),
             {"ids": json.dumps(list(rowids))},

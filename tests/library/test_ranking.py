@@ -150,6 +150,7 @@ def test_coverage_counts_each_question_term_once() -> None:
 def test_an_older_database_keeps_its_chunks_searchable_after_the_upgrade(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
+    from studymate_jupyter.store import schema
     from studymate_jupyter.store.db import Database
     from studymate_jupyter.store.migrations import STEPS
 
@@ -180,7 +181,7 @@ def test_an_older_database_keeps_its_chunks_searchable_after_the_upgrade(tmp_pat
 
     db = Database(url)
     try:
-        assert db.schema_version == len(STEPS)
+        assert db.schema_version == int(schema.HEAD)
         found = db.read_sync(
             lambda s: s.execute(
                 text("SELECT rowid, keywords FROM chunks_fts WHERE chunks_fts MATCH 'eigenvalue'")
