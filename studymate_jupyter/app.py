@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from .services import Services
 from .store import chats as chat_rows
 from .store.db import Database, UnusableDatabase
 
+# Where a hub hands every server its database URL when StudyMate.db_url is not set.
+DB_URL_ENV = "STUDYMATE_DB_URL"
 CHAT_ID = r"(?P<chat_id>[\w-]{1,128})"
 
 # The built-in parts are entry points of this package too (pyproject.toml), found as another
@@ -253,8 +256,12 @@ class StudyMate(ExtensionApp):
         return default_owner_id()
 
     def database_url(self) -> str:
+        """db_url; when it is empty, STUDYMATE_DB_URL (a hub hands every server the same one,
+        postgresql+psycopg://...), else the SQLite file under the Jupyter data dir."""
         if self.db_url:
             return str(self.db_url)
+        if os.environ.get(DB_URL_ENV):
+            return os.environ[DB_URL_ENV]
         return f"sqlite:///{Path(jupyter_data_dir()) / 'studymate' / 'studymate.db'}"
 
     def make_assistant(self, library: LibraryService) -> Assistant:

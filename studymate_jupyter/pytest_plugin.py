@@ -133,6 +133,13 @@ def studymate_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def studymate_db_url(studymate_db: Path) -> str:
+    """The database URL the test's server gets (override it for another database: a project's
+    tests/conftest.py can parametrize it over backends)."""
+    return f"sqlite:///{studymate_db}"
+
+
+@pytest.fixture
 def server_config() -> dict[str, dict[str, Any]]:
     """Settings of any class for this test, by class name: {"OpenAIProvider": {...}}; its
     "StudyMate" section adds to studymate_config's."""
@@ -141,14 +148,16 @@ def server_config() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def jp_server_config(
-    studymate_config: dict[str, Any], server_config: dict[str, dict[str, Any]], studymate_db: Path
+    studymate_config: dict[str, Any],
+    server_config: dict[str, dict[str, Any]],
+    studymate_db_url: str,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
         **server_config,
         "ServerApp": {"jpserver_extensions": {"studymate_jupyter": True}},
     }
     config["StudyMate"] = {
-        "db_url": f"sqlite:///{studymate_db}",
+        "db_url": studymate_db_url,
         # An in-process server shares the test process: freezing its heap would keep every
         # earlier test's objects for the rest of the session.
         "freeze_startup_objects": False,

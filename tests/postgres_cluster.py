@@ -169,6 +169,19 @@ class PostgresCluster:
             conn.execute(statement)  # type: ignore[arg-type]  # our own fixed statements
 
 
+def start_or_skip() -> PostgresCluster:
+    """A started cluster; without PostgreSQL the test is skipped, except in CI (CI=true),
+    where the PostgreSQL tests must run and fail instead."""
+    import pytest
+
+    try:
+        return start_cluster()
+    except LookupError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{exc} (CI must run the PostgreSQL tests)")
+        pytest.skip(str(exc))
+
+
 def start_cluster() -> PostgresCluster:
     """Initialize and start a cluster, or raise LookupError(INSTALL_HINT) without PostgreSQL."""
     bindir = postgres_bindir()

@@ -86,8 +86,8 @@ async def test_rest_without_a_token_is_refused_with_json(jp_fetch):
 
 class TestTwoUsers:
     @pytest.fixture
-    def jp_server_config(self, studymate_db):
-        return two_users.server_config(studymate_db)
+    def jp_server_config(self, studymate_db_url):
+        return two_users.server_config(studymate_db_url)
 
     @pytest.fixture
     def as_user(self, jp_ws_fetch, jp_fetch):

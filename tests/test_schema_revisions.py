@@ -23,6 +23,7 @@ from studymate_jupyter.store.migrations import STEPS
 # one chat with two questions and their replies, a reaction, feedback, read state, and one
 # indexed Markdown document (notes.md, two chunks) that the second reply cites.
 RELEASED = Path(__file__).parent / "data" / "studymate-v7.db"
+NEWER = int(schema.HEAD) + 1
 
 
 def schema_of(path: Path) -> dict[str, str]:
@@ -48,9 +49,9 @@ def test_a_new_sqlite_database_gets_exactly_the_schema_the_release_before_alembi
 ) -> None:
     db = Database(f"sqlite:///{tmp_path / 'new.db'}")
     db.close()
-    assert db.revision == schema.HEAD == "7"
+    assert db.revision == schema.HEAD
     assert schema_of(tmp_path / "new.db") == schema_of(RELEASED)
-    assert rows_of(tmp_path / "new.db", schema.VERSION_TABLE) == [("7",)]
+    assert rows_of(tmp_path / "new.db", schema.VERSION_TABLE) == [(schema.HEAD,)]
     assert rows_of(tmp_path / "new.db", "studymate_schema") == [(v,) for v in range(1, 8)]
 
 
@@ -63,7 +64,7 @@ def test_a_database_file_from_the_release_before_alembic_upgrades_with_its_histo
     before = {table: rows_of(path, table) for table in tables}
     db = Database(f"sqlite:///{path}")
     try:
-        assert db.schema_version == 7
+        assert db.schema_version == int(schema.HEAD)
         # Its full-text indexes still answer: they were kept, not rebuilt empty.
         found = db.read_sync(
             lambda s: s.execute(
@@ -83,7 +84,7 @@ def test_a_database_file_from_the_release_before_alembic_upgrades_with_its_histo
     assert len(before["messages"]) == 4
     assert len(before["chunks"]) == 2
     assert rows_of(path, "studymate_schema") == [(v,) for v in range(1, 8)]
-    assert rows_of(path, schema.VERSION_TABLE) == [("7",)]
+    assert rows_of(path, schema.VERSION_TABLE) == [(schema.HEAD,)]
 
 
 @pytest.mark.parametrize("version", range(0, len(STEPS) + 1))
@@ -129,23 +130,27 @@ def test_a_new_postgresql_database_gets_the_same_tables_in_its_own_types(
             stamped = conn.execute(text(f"SELECT version_num FROM {schema.VERSION_TABLE}")).all()
     finally:
         engine.dispose()
-    released = {name for name in schema_of(RELEASED) if "fts" not in name}
-    assert tables == {name for name in released if not name.startswith(("ix_", "sqlite_"))} - {
-        "studymate_schema"
-    } | {schema.VERSION_TABLE}
-    # Each (table, column) of the release is there; FTS5 tables are SQLite's only.
+    # Every table and column of the release is there (later revisions may add more); its
+    # FTS5 tables and their shadow tables are SQLite's only.
+    with sqlite3.connect(RELEASED) as conn:
+        released = {
+            table: {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for (table,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' "
+                "AND name NOT LIKE 'sqlite_%' AND name != 'studymate_schema'"
+            )
+        }
+    conn.close()
+    assert set(released) <= tables
     assert not any("fts" in table for table in tables)
-    for table in tables - {schema.VERSION_TABLE}:
-        with sqlite3.connect(RELEASED) as conn:
-            released_columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        conn.close()
-        assert {name for (t, name) in columns if t == table} == set(released_columns), table
+    for table, names in released.items():
+        assert names <= {name for (t, name) in columns if t == table}, table
     assert str(columns[("messages", "seq")]["type"]) == "BIGINT"
     assert columns[("messages", "seq")]["identity"] is not None
     assert columns[("chunks", "rowid")]["identity"] is not None
     assert str(columns[("chunks", "retired")]["type"]) == "BOOLEAN"
     assert str(columns[("chunk_embeddings", "vector")]["type"]) == "BYTEA"
-    assert [tuple(row) for row in stamped] == [("7",)]
+    assert [tuple(row) for row in stamped] == [(schema.HEAD,)]
 
 
 def test_servers_starting_together_on_one_new_postgresql_database_all_start(
@@ -179,13 +184,13 @@ def test_a_postgresql_database_at_a_newer_revision_is_refused_without_its_passwo
     Database(url).close()
     engine = create_engine(postgres_url)
     with engine.begin() as conn:
-        conn.execute(text(f"UPDATE {schema.VERSION_TABLE} SET version_num = '8'"))
+        conn.execute(text(f"UPDATE {schema.VERSION_TABLE} SET version_num = :v"), {"v": str(NEWER)})
     engine.dispose()
     with pytest.raises(UnusableDatabase) as refused:
         Database(url)
     assert str(refused.value) == (
         f"postgresql+psycopg://studymate:***@127.0.0.1:{postgres_cluster.port}/"
-        f"{postgres_url.database} was written by a newer StudyMate (schema version 8; this one "
-        "knows up to 7): upgrade StudyMate or give another db_url"
+        f"{postgres_url.database} was written by a newer StudyMate (schema version {NEWER}; this "
+        f"one knows up to {schema.HEAD}): upgrade StudyMate or give another db_url"
     )
     assert postgres_cluster.password not in str(refused.value)

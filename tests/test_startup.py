@@ -26,6 +26,7 @@ class TestACustomAssistant:
         # The assistant's own setting, on its own class, as any Jupyter setting is given.
         return {**jp_server_config, "Librarian": {"opening": "Look in"}}
 
+    @pytest.mark.needs_search
     async def test_named_by_module_and_class_it_is_built_with_the_library_and_answers(
         self, api, chat_ws, jp_root_dir
     ):
@@ -54,6 +55,7 @@ class TestAnInstalledAssistant:
         monkeypatch.syspath_prepend(str(tmp_path / "site"))
         return {"assistant": "librarian"}
 
+    @pytest.mark.needs_search
     async def test_it_is_chosen_by_its_name(self, api, chat_ws, jp_root_dir):
         (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
         await add(api, "calculus.md")
@@ -226,3 +228,19 @@ def test_the_built_in_parts_are_entry_points_like_any_installed_one():
         "openai": OpenAIProvider,
     }
     assert registered("studymate.retrievers") == {"bm25": Bm25Retriever, "hybrid": HybridRetriever}
+
+
+def test_an_empty_db_url_takes_studymate_db_url_from_the_environment_and_a_set_one_wins(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("STUDYMATE_DB_URL", raising=False)
+    assert (
+        StudyMate().database_url()
+        == f"sqlite:///{tmp_path / 'data' / 'studymate' / 'studymate.db'}"
+    )
+    monkeypatch.setenv("STUDYMATE_DB_URL", "postgresql+psycopg://hub:pw@db/course")
+    assert StudyMate().database_url() == "postgresql+psycopg://hub:pw@db/course"
+    assert StudyMate(db_url="sqlite:///mine.db").database_url() == "sqlite:///mine.db"
+    monkeypatch.setenv("STUDYMATE_DB_URL", "")
+    assert StudyMate().database_url().startswith("sqlite:///")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -21,12 +20,12 @@ class TwoUsers(IdentityProvider):  # type: ignore[misc]
         return None if name is None else User(username=name, name=name, display_name=name.title())
 
 
-def server_config(db_path: Path) -> dict[str, Any]:
-    """A `jp_server_config` with StudyMate behind this provider."""
+def server_config(db_url: str) -> dict[str, Any]:
+    """A `jp_server_config` with StudyMate (on the test's database) behind this provider."""
     return {
         "ServerApp": {
             "jpserver_extensions": {"studymate_jupyter": True},
             "identity_provider_class": TwoUsers,
         },
-        "StudyMate": {"db_url": f"sqlite:///{db_path}"},
+        "StudyMate": {"db_url": db_url},
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, title_from
@@ -213,12 +214,32 @@ def add_user_message(
     """
     connection = session.connection()
     if connection.execute(_MESSAGE_EXISTS, {"owner": user_id, "message": message_id}).first():
-        existing = session.scalars(
-            select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
-        ).one()
-        owned = _owned_chat(session, user_id, existing.chat_id)
-        assert owned is not None  # a message's chat has the message's owner
-        return StoredUserMessage(message_dict(existing), chat_dict(owned), False, False)
+        return _stored_already(session, user_id, message_id)
+    if connection.dialect.name != "postgresql":
+        # SQLite writes take the file's lock before the check: no other server can store the
+        # same id between the check and the insert.
+        return _add_new(session, user_id, chat_id, message_id, content)
+    # Another server of the same user may store this id after the check: the constraint
+    # refuses the second insert, and its sender gets the stored copy, as for any resend.
+    try:
+        with session.begin_nested():
+            return _add_new(session, user_id, chat_id, message_id, content)
+    except IntegrityError:
+        return _stored_already(session, user_id, message_id)
+
+
+def _stored_already(session: Session, user_id: str, message_id: str) -> StoredUserMessage:
+    existing = session.scalars(
+        select(MessageRow).where(MessageRow.user_id == user_id, MessageRow.id == message_id)
+    ).one()
+    owned = _owned_chat(session, user_id, existing.chat_id)
+    assert owned is not None  # a message's chat has the message's owner
+    return StoredUserMessage(message_dict(existing), chat_dict(owned), False, False)
+
+
+def _add_new(
+    session: Session, user_id: str, chat_id: str | None, message_id: str, content: str
+) -> StoredUserMessage | None:
     created = chat_id is None
     if chat_id is None:
         chat_id = create_chat(session, user_id, title_from(content))["id"]

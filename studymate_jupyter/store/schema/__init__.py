@@ -4,6 +4,9 @@ Revision ids are schema version numbers as strings ("7", "8", ...), continuing t
 StudyMate counted before Alembic (`studymate_schema`, whose frozen steps `store/migrations.py`
 keeps as revision 7's path on SQLite). No alembic.ini: the revisions run programmatically from
 the installed package, inside the transaction that opens the database.
+
+A release from before Alembic reads only that ledger: a revision that changes the SQLite schema
+in a way it cannot read should also insert its number there, so that release refuses the file.
 """
 
 from __future__ import annotations
@@ -76,14 +79,4 @@ def upgrade(conn: Connection) -> str:
         for script in reversed(missing):
             script.module.upgrade()
             context.stamp(SCRIPTS, script.revision)
-    if missing and ledger_version(conn) is not None:
-        # The ledger follows the head, so a StudyMate from before Alembic refuses a database a
-        # later revision changed instead of reading it with the old schema in mind.
-        conn.execute(
-            text(
-                f"INSERT INTO {LEDGER} (version) "
-                f"SELECT :v WHERE :v > (SELECT max(version) FROM {LEDGER})"
-            ),
-            {"v": int(HEAD)},
-        )
     return HEAD
