@@ -17,20 +17,12 @@ if importlib.util.find_spec("torch") is None:
 
 TESTS = Path(__file__).parent
 
-# Search (documents, citations, message search) is SQLite's FTS5 until PostgreSQL's lands: a
-# test marked so runs on SQLite only, its postgresql variant skipped. Delete it then.
-NEEDS_SEARCH = "needs_search"
-SEARCH_SKIP = pytest.mark.skip(reason="full-text search on PostgreSQL lands separately")
-
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sqlite_only(reason): checks something only SQLite has (a file, a pragma); not run on "
         "PostgreSQL",
-    )
-    config.addinivalue_line(
-        "markers", f"{NEEDS_SEARCH}: needs full-text search, which PostgreSQL lacks for now"
     )
 
 
@@ -44,14 +36,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if metafunc.definition.get_closest_marker("sqlite_only") is not None:
         return
-    needs_search = metafunc.definition.get_closest_marker(NEEDS_SEARCH) is not None
     metafunc.parametrize(
         "studymate_db_url",
         [
             pytest.param("sqlite", id="sqlite"),
-            pytest.param(
-                "postgresql", id="postgresql", marks=[SEARCH_SKIP] if needs_search else []
-            ),
+            pytest.param("postgresql", id="postgresql"),
         ],
         indirect=True,
     )

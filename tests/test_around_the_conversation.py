@@ -189,7 +189,6 @@ class TestUnread:
 
 
 class TestSearch:
-    @pytest.mark.needs_search
     async def test_finds_your_own_messages_newest_first_with_the_match_marked(
         self, chat_ws, api, jp_root_dir
     ):
@@ -209,14 +208,12 @@ class TestSearch:
         assert "<b>" not in hit["snippet"]
         assert [hit["snippet"][a:b].lower() for a, b in hit["marks"]] == ["chain", "rule"]
 
-    @pytest.mark.needs_search
     async def test_the_last_word_also_matches_as_a_prefix(self, chat_ws, api):
         ws = await chat_ws()
         question, _ = await ask(ws, "Tell me about eigenvalues")
         found = await api("messages/search?q=eigenval")
         assert question["id"] in [r["message_id"] for r in found["results"]]
 
-    @pytest.mark.needs_search
     async def test_narrows_to_one_chat_and_pages_with_has_more(self, chat_ws, api):
         ws = await chat_ws()
         question, _ = await ask(ws, "topology question")
@@ -230,7 +227,6 @@ class TestSearch:
         "query",
         ['"unbalanced', "AND OR NOT", "* ( ) ^ - : NEAR(a b)", "chain*", "'); DROP TABLE x;--"],
     )
-    @pytest.mark.needs_search
     async def test_hostile_text_is_searched_as_words(self, chat_ws, api, query):
         ws = await chat_ws()
         await ask(ws, "the chain rule")
@@ -253,7 +249,6 @@ class TestTwoUsers:
     def jp_server_config(self, studymate_db_url):
         return two_users.server_config(studymate_db_url)
 
-    @pytest.mark.needs_search
     async def test_another_users_messages_cannot_be_found_reacted_to_or_read(
         self, chat_ws, jp_fetch
     ):

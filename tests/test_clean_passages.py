@@ -87,7 +87,6 @@ def manual(jp_root_dir):
     return "manual.pdf"
 
 
-@pytest.mark.needs_search
 async def test_cited_passages_of_a_manual_have_no_running_heads_or_page_numbers(api, manual):
     assert (await add(api, manual))["status"] == "ready"
     cited = 0
@@ -101,7 +100,6 @@ async def test_cited_passages_of_a_manual_have_no_running_heads_or_page_numbers(
     assert cited >= len(QUESTIONS)
 
 
-@pytest.mark.needs_search
 async def test_contents_and_index_pages_are_never_cited(api, manual):
     await add(api, manual)
     for question in QUESTIONS:
@@ -113,7 +111,6 @@ async def test_contents_and_index_pages_are_never_cited(api, manual):
             assert ". . ." not in (await passage_of(api, result))["text"]
 
 
-@pytest.mark.needs_search
 async def test_a_question_in_the_index_words_finds_the_page_the_index_names(api, manual):
     await add(api, manual)
     # "recycling rule, 5" is only in the index; printed page 5 is PDF page 7.
@@ -122,7 +119,6 @@ async def test_a_question_in_the_index_words_finds_the_page_the_index_names(api,
     assert "recycling" not in (await passage_of(api, best))["text"]
 
 
-@pytest.mark.needs_search
 async def test_a_line_that_recurs_in_the_text_is_still_quoted(api, manual):
     await add(api, manual)
     results = await search(api, "remember to save your workspace before you quit")
@@ -132,7 +128,6 @@ async def test_a_line_that_recurs_in_the_text_is_still_quoted(api, manual):
         assert MANUAL_REPEATED_LINE in (await passage_of(api, result))["text"]
 
 
-@pytest.mark.needs_search
 async def test_r_console_output_keeps_its_lines_in_a_pdf_passage(api, manual):
     await add(api, manual)
     best = (await search(api, "arithmetic on vectors element by element"))[0]
@@ -140,7 +135,6 @@ async def test_r_console_output_keeps_its_lines_in_a_pdf_passage(api, manual):
     assert "\n".join(MANUAL_CODE) in (await passage_of(api, best))["text"]
 
 
-@pytest.mark.needs_search
 async def test_a_markdown_citation_names_the_section_its_anchor_points_at(api, jp_root_dir):
     (jp_root_dir / "notes.md").write_text(STUDY_NOTES)
     await add(api, "notes.md")
@@ -160,7 +154,6 @@ async def test_a_markdown_citation_names_the_section_its_anchor_points_at(api, j
             assert result["anchor"] == slugify(result["section"])
 
 
-@pytest.mark.needs_search
 async def test_r_code_in_markdown_keeps_its_lines_in_the_passage(api, jp_root_dir):
     (jp_root_dir / "notes.md").write_text(STUDY_NOTES)
     await add(api, "notes.md")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from library_calls import add
 
 from studymate_jupyter.assistant.extractive import LEAD, NOTHING_FOUND, compose
@@ -361,7 +360,6 @@ def test_a_question_nothing_in_the_passages_answers_gets_the_plain_reply():
 # ---- through a real server -------------------------------------------------------------------
 
 
-@pytest.mark.needs_search
 async def test_an_answer_from_a_note_is_a_few_cited_sentences_with_its_console_output_as_code(
     api, chat_ws, jp_root_dir
 ):
@@ -391,7 +389,6 @@ async def test_an_answer_from_a_note_is_a_few_cited_sentences_with_its_console_o
     assert "- In R, the function `c()` combines values into a vector. [1]\n" in content
 
 
-@pytest.mark.needs_search
 async def test_a_question_on_a_topic_the_note_does_not_have_is_answered_plainly(
     api, chat_ws, jp_root_dir
 ):

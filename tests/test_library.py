@@ -57,7 +57,6 @@ def biology_pdf(jp_root_dir):
     return "biology/notes.pdf"
 
 
-@pytest.mark.needs_search
 async def test_a_pdf_is_indexed_page_by_page_and_its_progress_is_pushed(api, chat_ws, biology_pdf):
     ws = await chat_ws()
     queued = await api("documents", method="POST", body={"path": biology_pdf})
@@ -79,7 +78,6 @@ async def test_a_pdf_is_indexed_page_by_page_and_its_progress_is_pushed(api, cha
     assert (await api("documents"))["documents"] == [document]
 
 
-@pytest.mark.needs_search
 async def test_search_finds_the_page_that_answers(api, biology_pdf):
     await add(api, biology_pdf)
     results = (await api("search?q=which light does chlorophyll absorb&k=3"))["results"]
@@ -102,7 +100,6 @@ async def test_search_refuses_a_bad_k_or_an_essay_with_a_clear_code(api):
     assert (await api("search?q=x&k=50"))["results"] == []
 
 
-@pytest.mark.needs_search
 async def test_search_syntax_in_a_question_is_searched_as_plain_words(api, biology_pdf):
     await add(api, biology_pdf)
 
@@ -131,7 +128,6 @@ async def test_search_syntax_in_a_question_is_searched_as_plain_words(api, biolo
     assert {query: await pages(query) for query in alone} == {query: [] for query in alone}
 
 
-@pytest.mark.needs_search
 async def test_an_answer_cites_its_sources_with_markers_that_match(api, chat_ws, biology_pdf):
     await add(api, biology_pdf)
     ws = await chat_ws()
@@ -157,7 +153,6 @@ async def test_an_answer_cites_its_sources_with_markers_that_match(api, chat_ws,
     assert passage["page_start"] == 2
 
 
-@pytest.mark.needs_search
 async def test_a_question_the_library_cannot_answer_is_answered_honestly(api, chat_ws, biology_pdf):
     await add(api, biology_pdf)
     ws = await chat_ws()
@@ -166,7 +161,6 @@ async def test_a_question_the_library_cannot_answer_is_answered_honestly(api, ch
     assert reply["citations"] == []
 
 
-@pytest.mark.needs_search
 async def test_a_follow_up_question_uses_the_turn_before_it(api, chat_ws, biology_pdf):
     await add(api, biology_pdf)
     ws = await chat_ws()
@@ -176,7 +170,6 @@ async def test_a_follow_up_question_uses_the_turn_before_it(api, chat_ws, biolog
     assert {c["page_start"] for c in follow["citations"]} & {2, 3}
 
 
-@pytest.mark.needs_search
 async def test_markdown_sections_are_pages_with_heading_anchors(api, jp_root_dir):
     (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
     document = await add(api, "calculus.md")
@@ -187,7 +180,6 @@ async def test_markdown_sections_are_pages_with_heading_anchors(api, jp_root_dir
     assert best["anchor"] == "chain-rule"
 
 
-@pytest.mark.needs_search
 async def test_notebook_cells_are_pages_with_cell_id_anchors(api, jp_root_dir):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
@@ -207,14 +199,12 @@ async def test_notebook_cells_are_pages_with_cell_id_anchors(api, jp_root_dir):
     assert best["anchor"] in {cell.id for cell in notebook.cells}
 
 
-@pytest.mark.needs_search
 async def test_re_adding_an_unchanged_file_does_nothing(api, biology_pdf):
     document = await add(api, biology_pdf)
     again = await api("documents", method="POST", body={"path": biology_pdf})
     assert again == document
 
 
-@pytest.mark.needs_search
 async def test_a_changed_file_is_re_indexed_and_old_citations_say_so(api, jp_root_dir, biology_pdf):
     document = await add(api, biology_pdf)
     old = (await api("search?q=chlorophyll"))["results"][0]
@@ -233,7 +223,6 @@ async def test_a_changed_file_is_re_indexed_and_old_citations_say_so(api, jp_roo
     assert "Chlorophyll" in passage["text"]
 
 
-@pytest.mark.needs_search
 async def test_a_removed_document_leaves_search_but_its_citations_still_show(api, biology_pdf):
     document = await add(api, biology_pdf)
     cited = (await api("search?q=chlorophyll"))["results"][0]
@@ -292,7 +281,6 @@ async def test_paths_outside_the_root_hidden_or_odd_are_refused(api, jp_root_dir
     assert (await api("documents"))["documents"] == []
 
 
-@pytest.mark.needs_search
 async def test_an_absolute_path_inside_the_root_is_added_as_its_relative_path(api, jp_root_dir):
     # What a kernel sends: it knows its notebook's absolute path, not the server's root.
     (jp_root_dir / "course").mkdir()
@@ -310,7 +298,6 @@ async def test_an_absolute_path_inside_the_root_is_added_as_its_relative_path(ap
     assert [d["path"] for d in (await api("documents"))["documents"]] == ["course/notes.md"]
 
 
-@pytest.mark.needs_search
 async def test_a_chat_limited_to_a_folder_draws_only_on_it(api, chat_ws, jp_root_dir, biology_pdf):
     (jp_root_dir / "physics").mkdir()
     (jp_root_dir / "physics" / "light.md").write_text(
@@ -327,7 +314,6 @@ async def test_a_chat_limited_to_a_folder_draws_only_on_it(api, chat_ws, jp_root
     assert {c["filename"] for c in reply["citations"]} == {"light.md"}
 
 
-@pytest.mark.needs_search
 async def test_a_chat_can_be_created_limited_to_chosen_documents(
     api, chat_ws, jp_root_dir, biology_pdf
 ):
@@ -402,7 +388,6 @@ async def test_passages_indexed_before_the_keywords_column_are_still_found(
     assert results[0]["page_start"] == 2
 
 
-@pytest.mark.needs_search
 async def test_a_paraphrased_question_finds_its_page_once_the_vectors_are_in(api, biology_pdf):
     document = await add(api, biology_pdf)
     while document["vectors"] == "pending":

@@ -74,7 +74,6 @@ async def library_with_notes(api, jp_root_dir) -> None:
 
 
 class TestGroundedAnswers:
-    @pytest.mark.needs_search
     async def test_the_prompt_carries_the_numbered_passages_labelled_with_file_and_section(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -94,7 +93,6 @@ class TestGroundedAnswers:
         [cited] = reply["citations"]
         assert (cited["filename"], cited["section"]) == ("calculus.md", "Chain rule")
 
-    @pytest.mark.needs_search
     async def test_a_pdf_passage_is_labelled_with_its_pages(self, api, chat_ws, jp_root_dir, llm):
         (jp_root_dir / "lecture.pdf").write_bytes(
             text_pdf(
@@ -114,7 +112,6 @@ class TestGroundedAnswers:
         # Both pages are short: one passage holds them.
         assert "[1] (lecture.pdf, pages 1\u20132)\nLinear algebra lecture notes" in system
 
-    @pytest.mark.needs_search
     async def test_the_conversation_so_far_goes_with_the_question_without_old_markers(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -131,7 +128,6 @@ class TestGroundedAnswers:
             {"role": "user", "content": "And integrals?"},
         ]
 
-    @pytest.mark.needs_search
     async def test_markers_are_renumbered_to_the_passages_cited_in_order_of_first_use(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -160,7 +156,6 @@ class TestGroundedAnswers:
         page = await delta.recv_until(lambda f: f["type"] == "messages")
         assert page[-1]["data"]["messages"][-1]["content"] == reply["content"]
 
-    @pytest.mark.needs_search
     async def test_a_delta_client_gets_the_renumbered_text_at_the_end_of_the_stream(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -184,7 +179,6 @@ class TestGroundedAnswers:
         assert content == "Factors pair up [1]. Primes have two. So [2] and [1]."
         assert len(data["citations"]) == 2
 
-    @pytest.mark.needs_search
     async def test_an_answer_that_cites_nothing_keeps_no_citations(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -195,7 +189,6 @@ class TestGroundedAnswers:
         assert reply["content"] == "It multiplies derivatives."
         assert reply["citations"] == []
 
-    @pytest.mark.needs_search
     async def test_with_nothing_relevant_the_model_is_told_so_and_the_reply_says_so(
         self, chat_ws, llm
     ):
@@ -209,7 +202,6 @@ class TestGroundedAnswers:
 
 
 class TestStreaming:
-    @pytest.mark.needs_search
     async def test_a_fast_stream_arrives_whole_in_coalesced_frames(self, chat_ws, llm):
         llm.pieces, llm.delay = [f"t{n} " for n in range(2000)], 0
         ws = await chat_ws()
@@ -222,7 +214,6 @@ class TestStreaming:
         assert final_reply(frames)["content"] == prompt.WITHOUT_MATERIAL + "".join(llm.pieces)
         assert len(replies) < 200, "2000 tokens are not 2000 frames"
 
-    @pytest.mark.needs_search
     async def test_a_slow_stream_shows_its_text_as_it_comes(self, chat_ws, llm):
         llm.pieces, llm.delay = [f"s{n} " for n in range(10)], 0.1
         ws = await chat_ws()
@@ -240,7 +231,6 @@ class TestAHistoryOverTheBudget:
     def provider(self, llm):
         return {"base_url": llm.base_url, "model": "fake", "max_context_tokens": 700}
 
-    @pytest.mark.needs_search
     async def test_keeps_the_newest_turns_that_fit_and_every_passage_whole(
         self, api, chat_ws, jp_root_dir, llm
     ):
@@ -265,7 +255,6 @@ class TestAHistoryOverTheBudget:
 
 
 class TestTheKey:
-    @pytest.mark.needs_search
     async def test_is_sent_in_the_authorization_header_only(
         self, api, chat_ws, jp_root_dir, llm, caplog
     ):
@@ -279,7 +268,6 @@ class TestTheKey:
         info = await api("assistant")
         assert_nothing_leaks(llm, json.dumps([ws.seen, info]), caplog.text)
 
-    @pytest.mark.needs_search
     async def test_is_read_from_the_environment_at_each_request(self, chat_ws, llm, monkeypatch):
         ws = await chat_ws()
         monkeypatch.setenv("OPENAI_API_KEY", "sk-rotated")
@@ -295,7 +283,6 @@ class TestAKeyVariableOfItsOwn:
     def provider(self, llm):
         return {"base_url": llm.base_url, "model": "fake", "api_key_env": "COURSE_LLM_KEY"}
 
-    @pytest.mark.needs_search
     async def test_names_where_the_key_is(self, chat_ws, llm, monkeypatch):
         monkeypatch.setenv("COURSE_LLM_KEY", "sk-course")
         ws = await chat_ws()
@@ -340,7 +327,6 @@ REFUSALS = [
 
 class TestFailures:
     @pytest.mark.parametrize(("status", "retry_after", "sentence"), REFUSALS)
-    @pytest.mark.needs_search
     async def test_a_refusal_ends_the_reply_with_a_plain_sentence_and_the_chat_goes_on(
         self, chat_ws, llm, caplog, status, retry_after, sentence
     ):
@@ -357,7 +343,6 @@ class TestFailures:
             prompt.WITHOUT_MATERIAL + "Back again.",
         )
 
-    @pytest.mark.needs_search
     async def test_without_a_key_a_refusal_says_where_to_put_one(self, chat_ws, llm, monkeypatch):
         monkeypatch.delenv("OPENAI_API_KEY")
         llm.status = 401
@@ -376,7 +361,6 @@ class TestFailures:
             ("error-event", FAILED_MIDWAY),
         ],
     )
-    @pytest.mark.needs_search
     async def test_a_stream_that_breaks_keeps_what_came_and_says_what_failed(
         self, chat_ws, llm, caplog, ending, sentence
     ):
@@ -391,7 +375,6 @@ class TestFailures:
         again = final_reply(await ws.reply_to("again", chat_id=failed["chat_id"]))
         assert again["status"] == "complete"
 
-    @pytest.mark.needs_search
     async def test_a_stream_that_ends_without_done_is_cut_off(self, chat_ws, llm):
         llm.pieces, llm.ending = ["partial"], "no-done"
         ws = await chat_ws()
@@ -405,7 +388,6 @@ class TestTimeouts:
     def provider(self, llm):
         return {"base_url": llm.base_url, "model": "fake", "timeout": 0.5}
 
-    @pytest.mark.needs_search
     async def test_a_model_that_does_not_start_answering_in_time_fails_the_reply(
         self, chat_ws, llm
     ):
@@ -417,7 +399,6 @@ class TestTimeouts:
         assert failed["status"] == "error"
         assert failed["content"] == "The model server did not start answering within 0.5 seconds."
 
-    @pytest.mark.needs_search
     async def test_a_model_that_stalls_between_tokens_fails_the_reply(self, chat_ws, llm):
         llm.pieces, llm.delay = ["slow ", "slower"], 2
         ws = await chat_ws()
@@ -427,7 +408,6 @@ class TestTimeouts:
             "slow\n\nThe model server sent nothing for 0.5 seconds; the answer stops here."
         )
 
-    @pytest.mark.needs_search
     async def test_a_slow_stream_within_the_timeout_completes(self, chat_ws, llm):
         llm.pieces, llm.delay = [f"w{n} " for n in range(8)], 0.2
         ws = await chat_ws()
@@ -441,7 +421,6 @@ class TestAModelServerThatIsNotRunning:
     def provider(self):
         return {"base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "fake"}
 
-    @pytest.mark.needs_search
     async def test_a_question_gets_a_reply_that_says_it_could_not_be_reached(self, chat_ws, api):
         ws = await chat_ws()
         failed = final_reply(await ws.reply_to("hello"))

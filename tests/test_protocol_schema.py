@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 
 from studymate_jupyter.protocol.__main__ import main as protocol_main
 from studymate_jupyter.protocol.schema import protocol_schema
@@ -94,7 +93,6 @@ def test_the_seed_clients_frames_match_the_client_schema() -> None:
         assert not check.is_valid(wrong), wrong
 
 
-@pytest.mark.needs_search
 async def test_every_frame_the_server_sends_matches_the_schema(chat_ws, api, jp_root_dir) -> None:
     schema = protocol_schema()
     full, delta = await chat_ws(), await chat_ws()

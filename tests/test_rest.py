@@ -195,7 +195,6 @@ class TestARetrieverShortOfASignal:
         }
 
 
-@pytest.mark.needs_search
 async def test_an_exported_chat_names_a_markdown_citation_by_its_section(
     api, chat_ws, jp_fetch, jp_root_dir
 ):

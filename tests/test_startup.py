@@ -26,7 +26,6 @@ class TestACustomAssistant:
         # The assistant's own setting, on its own class, as any Jupyter setting is given.
         return {**jp_server_config, "Librarian": {"opening": "Look in"}}
 
-    @pytest.mark.needs_search
     async def test_named_by_module_and_class_it_is_built_with_the_library_and_answers(
         self, api, chat_ws, jp_root_dir
     ):
@@ -55,7 +54,6 @@ class TestAnInstalledAssistant:
         monkeypatch.syspath_prepend(str(tmp_path / "site"))
         return {"assistant": "librarian"}
 
-    @pytest.mark.needs_search
     async def test_it_is_chosen_by_its_name(self, api, chat_ws, jp_root_dir):
         (jp_root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
         await add(api, "calculus.md")

@@ -47,7 +47,6 @@ class TestWhileVectorsAreComputed:
         yield gated_parts.GATE
         gated_parts.GATE.set()  # never leave the server's vector step waiting
 
-    @pytest.mark.needs_search
     async def test_a_document_is_answered_by_its_words_first_and_by_its_vectors_once_done(
         self, api, chat_ws, calculus_md, gate
     ):
@@ -82,7 +81,6 @@ class TestWhileVectorsAreComputed:
         ]
 
 
-@pytest.mark.needs_search
 async def test_a_removed_document_leaves_the_vector_ranking_too(api, calculus_md):
     document = await wait_vectors(api, (await add(api, calculus_md))["id"])
     assert document["vectors"] == "ready"
@@ -102,7 +100,6 @@ class TestWithoutTheMiniLmWeights:
         (tmp_path / "empty").mkdir()
         return {**jp_server_config, "HybridRetriever": {"minilm_path": str(tmp_path / "empty")}}
 
-    @pytest.mark.needs_search
     async def test_search_ranks_by_words_and_wordllama_and_says_how_to_add_it(
         self, api, calculus_md
     ):
