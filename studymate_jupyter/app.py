@@ -56,8 +56,11 @@ class StudyMate(ExtensionApp):
     db_url = Unicode(
         "",
         config=True,
-        help="""SQLAlchemy URL of the StudyMate store. Empty (the default): a SQLite file
-        `studymate/studymate.db` under the Jupyter data dir.""",
+        help="""SQLAlchemy URL of the StudyMate store: `sqlite:///path` or, for a course on
+        JupyterHub, `postgresql+psycopg://user:password@host/db` (the `postgresql` extra;
+        docs/jupyterhub.md). Empty (the default): $STUDYMATE_DB_URL if set, else a SQLite
+        file `studymate/studymate.db` under the Jupyter data dir. Its password is never logged
+        or shown in an error.""",
     )
     synchronous = Enum(
         ["NORMAL", "FULL"],
