@@ -56,9 +56,11 @@ def server(tmp_path) -> Iterator[ServerProcess]:
 
 
 async def ready(server: ServerProcess, path: str) -> dict[str, Any]:
+    """Add a document and wait until it is indexed and its vectors are done: nothing of it
+    changes or is pushed to the user's connections after that."""
     document = server.call("POST", "studymate/api/documents", {"path": path})
     deadline = asyncio.get_running_loop().time() + 30
-    while document["status"] != "ready":
+    while document["status"] != "ready" or document["vectors"] == "pending":
         assert document["status"] != "failed", document
         assert asyncio.get_running_loop().time() < deadline, document
         await asyncio.sleep(0.1)
