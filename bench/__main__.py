@@ -6,8 +6,6 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +24,9 @@ from . import (
     soak,
     streaming,
 )
+from .process import git_revision, raise_fd_limit
 from .report import Row, table
-from .servers import REPO, BareEcho
+from .servers import BareEcho
 from .sizes import FULL, QUICK, Sizes
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -36,24 +35,6 @@ FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 # shared cores), so a plain run leaves it out: `--only 8` runs it.
 DEFAULT_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "9")
 # Figure 10 is the soak (bench/soak.py; 15 minutes, 1.5 with --quick): `--only 10` runs it.
-
-
-def raise_fd_limit() -> int:
-    """Many connections need many descriptors: lift the soft limit to the hard one."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
-def git_revision() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-        )
-        return out.stdout.strip()
-    except OSError:
-        return ""
 
 
 STARTED = time.monotonic()

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .process import git_revision, raise_fd_limit
 from .report import Row, table
 from .servers import ManyUsersServer, cpu_seconds
 from .sizes import QUICK, TINY, Sizes
@@ -589,8 +590,6 @@ def main(argv: list[str] | None = None) -> int:
         rss_limit_mib=args.rss_limit_mib,
         sample_interval=min(1.0, args.minutes * 60 / 200),
     )
-    from .__main__ import git_revision, raise_fd_limit
-
     raise_fd_limit()
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
