@@ -116,20 +116,13 @@ def main() -> None:
 def _cluster() -> Any:
     """A throwaway PostgreSQL cluster (the tests' own), or None with a line saying why."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from postgres_cluster import INSTALL_HINT, PostgresCluster, postgres_bindir
+    from postgres_cluster import start_cluster
 
-    bindir = postgres_bindir()
-    if bindir is None:
-        print(f"PostgreSQL skipped: {INSTALL_HINT}")
-        return None
-    cluster = PostgresCluster(bindir)
     try:
-        cluster.init()
-        cluster.start()
-    except BaseException:
-        cluster.remove()
-        raise
-    return cluster
+        return start_cluster()
+    except LookupError as exc:
+        print(f"PostgreSQL skipped: {exc}")
+        return None
 
 
 def _run(args: argparse.Namespace, cluster: Any) -> None:
