@@ -66,6 +66,24 @@ class RawWriter:
         self.conn.close()
 
 
+def writer_pool(
+    server: StudyMateServer, writers: int, processes: int, one_user: bool = False
+) -> Pool:
+    """Load generators for `writers` connections, each in a new chat of its own: each as a
+    user of its own (s0, s1, ... through bench.users), or all as the server's owner."""
+    tokens = [None if one_user else token_for(f"s{n}") for n in range(writers)]
+    chats: list[str | None] = [server.new_chat("writer", token) for token in tokens]
+    setups = [
+        Setup(c, tokens=() if one_user else tuple(str(t) for t in t_))
+        for c, t_ in zip(
+            loadgen.split(chats, processes, False),
+            loadgen.split(list(tokens), processes, False),
+            strict=True,
+        )
+    ]
+    return Pool(Target(server.ws_plain_url, server.headers, True), setups)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -77,19 +95,6 @@ def run(workdir: Path, sizes: Sizes, sm: StudyMateServer, bare: BareEcho) -> lis
     students = ManyUsersServer(workdir / "students", "s0", SERVER_ARGS)
     quiet = ManyUsersServer(workdir / "no-replies", "s0", [*SERVER_ARGS, no_replies.LOAD_ARG])
 
-    def writers_of(server: StudyMateServer, one_user: bool) -> Pool:
-        tokens = [None if one_user else token_for(f"s{n}") for n in range(sizes.writers)]
-        chats: list[str | None] = [server.new_chat("writer", token) for token in tokens]
-        setups = [
-            Setup(c, tokens=() if one_user else tuple(str(t) for t in t_))
-            for c, t_ in zip(
-                loadgen.split(chats, sizes.processes, False),
-                loadgen.split(list(tokens), sizes.processes, False),
-                strict=True,
-            )
-        ]
-        return Pool(Target(server.ws_plain_url, server.headers, True), setups)
-
     bare_setups = [Setup(c) for c in loadgen.split([None] * sizes.writers, sizes.processes, False)]
     pools: dict[str, Pool] = {}
     rates: dict[str, list[float]] = {name: [] for name in ("users", "one", "off", "echo")}
@@ -97,9 +102,9 @@ def run(workdir: Path, sizes: Sizes, sm: StudyMateServer, bare: BareEcho) -> lis
     try:
         students.start()
         quiet.start()
-        pools["users"] = writers_of(students, False)
-        pools["one"] = writers_of(sm, True)
-        pools["off"] = writers_of(quiet, False)
+        pools["users"] = writer_pool(students, sizes.writers, sizes.processes)
+        pools["one"] = writer_pool(sm, sizes.writers, sizes.processes, one_user=True)
+        pools["off"] = writer_pool(quiet, sizes.writers, sizes.processes)
         pools["echo"] = Pool(Target(bare.ws_plain_url, {}, False), bare_setups)
         for pool in pools.values():
             pool.ready()

@@ -29,13 +29,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import loadgen
-from .loadgen import Pool, Setup, Target
-from .persistence import RawWriter
+from .persistence import RawWriter, writer_pool
 from .roundtrip import SERVER_ARGS
 from .servers import CLOCK_TICKS, ManyUsersServer, cpu_seconds
 from .stats import percentile
-from .users import token_for
 
 WRITES: list[tuple[int, int]] = []  # (called, returned) of every Database.write
 BATCHES: list[tuple[int, int, int]] = []  # (writer starts, committed, jobs) of every batch
@@ -135,7 +132,7 @@ def measure(
     os.environ["STUDYMATE_WRITES"] = str(out)
     server = ManyUsersServer(
         workdir / f"server-{replies}",
-        "w0",
+        "s0",
         [
             *SERVER_ARGS,
             "--ServerApp.jpserver_extensions={'studymate_jupyter': True, 'bench.writers': True"
@@ -145,17 +142,7 @@ def measure(
     )
     with server:
         # A user per writer, each in a chat of their own (figure 4's first row).
-        tokens = [token_for(f"w{n}") for n in range(writers)]
-        chats: list[str | None] = [server.new_chat("writer", token) for token in tokens]
-        setups = [
-            Setup(c, tokens=tuple(str(t) for t in t_))
-            for c, t_ in zip(
-                loadgen.split(chats, 2, False),
-                loadgen.split(list[str | None](tokens), 2, False),
-                strict=True,
-            )
-        ]
-        pool = Pool(Target(server.ws_plain_url, server.headers, True), setups)
+        pool = writer_pool(server, writers, 2)
         try:
             pool.ready()
             start = time.monotonic() + 0.75
