@@ -23,10 +23,19 @@ class Peer(Protocol):
     send: Send
 
 
+class Relay(Protocol):
+    """Carries frames to the other servers sharing the database (chat/events.py)."""
+
+    def publish(self, user_id: str | None, frame: str) -> None:
+        """To that user's connections there, or with None to every connection there."""
+
+
 class Hub:
     """Tracks every connection by user and by the chats it follows."""
 
     def __init__(self) -> None:
+        #: The other servers' way in, while one listens (PostgreSQL); None: this process alone.
+        self.relay: Relay | None = None
         self._by_user: defaultdict[str, set[Peer]] = defaultdict(set)
         self._by_chat: defaultdict[str, set[Peer]] = defaultdict(set)
         self._chats_of: defaultdict[Peer, set[str]] = defaultdict(set)
@@ -69,7 +78,25 @@ class Hub:
                 peer.send(frame, transient)
 
     def to_user(self, user_id: str, frame: str, exclude: Peer | None = None) -> None:
-        for peer in tuple(self._by_user.get(user_id, ())):
+        """To every connection of the user, here and on the other servers (`exclude` is one
+        of this process's)."""
+        self.deliver(user_id, frame, exclude)
+        if self.relay is not None:
+            self.relay.publish(user_id, frame)
+
+    def to_everyone(self, frame: str) -> None:
+        """To every connection of every user, here and on the other servers."""
+        self.deliver(None, frame)
+        if self.relay is not None:
+            self.relay.publish(None, frame)
+
+    def deliver(self, user_id: str | None, frame: str, exclude: Peer | None = None) -> None:
+        """To this process's connections only: the user's, or with None everyone's."""
+        if user_id is None:
+            peers = [peer for user_peers in self._by_user.values() for peer in user_peers]
+        else:
+            peers = list(self._by_user.get(user_id, ()))
+        for peer in peers:
             if peer is not exclude:
                 peer.send(frame)
 

@@ -74,6 +74,9 @@ class Notifier(Protocol):
 
     def to_user(self, user_id: str, frame: str) -> None: ...
 
+    def to_everyone(self, frame: str) -> None:
+        """Every connection of every user (a course document's changes)."""
+
 
 class LibraryService:
     """Owns ingestion (one document at a time, off the event loop) and search."""
