@@ -14,6 +14,7 @@ from traitlets import Bool, Bunch, Enum, Float, Int, TraitError, Unicode, defaul
 
 from .assistant import Assistant
 from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAIProvider
+from .chat.events import ServerEvents
 from .chat.hub import Hub
 from .chat.replies import Replies
 from .chat.service import ChatService
@@ -321,7 +322,8 @@ class StudyMate(ExtensionApp):
         replies = Replies(
             db, hub, self.make_assistant(library), frame_interval=1 / self.stream_frame_rate
         )
-        return Services(db, hub, library, replies, ChatService(db, hub, replies))
+        events = ServerEvents.for_database(db, hub, library.retriever.forget)
+        return Services(db, hub, library, replies, ChatService(db, hub, replies), events)
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         # Linking is where the server gives StudyMate its settings. For a refused one
@@ -414,6 +416,8 @@ class StudyMate(ExtensionApp):
                 "StudyMate: %d objects of the server's start left out of garbage collection",
                 gc.get_freeze_count(),
             )
+        if self.services.events is not None:  # PostgreSQL: other servers share the database
+            self.services.events.start()
         self.services.library.resume()
         queued = await self.services.replies.resume()
         if queued:
