@@ -39,17 +39,22 @@ which is the fundamental theorem of arithmetic.
 """
 
 
-async def wait_ready(api, document_id: str, timeout: float = 60) -> dict:
+async def wait_ready(api, document_id: str, timeout: float = 60, vectors: bool = True) -> dict:
+    """Wait until the document is indexed (or failed) and, with `vectors`, its vector step is
+    done too: nothing of it is pushed to the user's connections after that, so a test's next
+    frame is the one it waits for."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         document = await api(f"documents/{document_id}")
-        if document["status"] in ("ready", "failed"):
+        if document["status"] == "failed" or (
+            document["status"] == "ready" and not (vectors and document["vectors"] == "pending")
+        ):
             return document
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(document)
         await asyncio.sleep(0.1)
 
 
-async def add(api, path: str) -> dict:
+async def add(api, path: str, vectors: bool = True) -> dict:
     document = await api("documents", method="POST", body={"path": path})
-    return await wait_ready(api, document["id"])
+    return await wait_ready(api, document["id"], vectors=vectors)

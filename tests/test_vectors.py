@@ -51,7 +51,7 @@ class TestWhileVectorsAreComputed:
         self, api, chat_ws, calculus_md, gate
     ):
         ws = await chat_ws()
-        document = await add(api, calculus_md)
+        document = await add(api, calculus_md, vectors=False)
         assert (document["status"], document["vectors"]) == ("ready", "pending")
         assert document["vectors_progress"] == 0
 
