@@ -419,7 +419,8 @@ class StudyMate(ExtensionApp):
         if self.services.events is not None:  # PostgreSQL: other servers share the database
             self.services.events.start()
         self.services.library.resume()
-        queued = await self.services.replies.resume()
+        # A hub's single-user server serves its one user: the others' questions are for theirs.
+        queued = await self.services.replies.resume(os.environ.get("JUPYTERHUB_USER"))
         if queued:
             self.log.info("StudyMate: answering %d question(s) left by a stop", queued)
 

@@ -2,6 +2,9 @@
 
 A reply belongs to its chat, not to the connection that asked: it keeps going when that
 connection closes, and a connection that subscribes mid-reply gets its current state at once.
+Within this process a chat's replies queue behind each other; where other servers share the
+database (PostgreSQL), each reply also holds its chat's claim (store/claims.py) from before
+its row is stored until its final state is.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..protocol import (
     typing_frame,
 )
 from ..store import chats as chat_rows
+from ..store.claims import ChatClaims, claims_for
 from ..store.db import Database
 from .hub import Hub, Peer
 
@@ -35,7 +39,8 @@ log = logging.getLogger("studymate.replies")
 HISTORY_TURNS = 20
 # Ends a reply whose provider failed without saying why (the log has its class).
 PROVIDER_FAILED = "The assistant failed while answering; the server's log says more."
-EndReason = Literal["stopped", "deleted", "shutdown"]
+# "lost": another server claimed the chat while this one's claim connection was down.
+EndReason = Literal["stopped", "deleted", "shutdown", "lost"]
 
 
 @dataclass
@@ -69,11 +74,17 @@ class Replies:
     """Runs the assistant for each chat in order and fans its stream out through the hub."""
 
     def __init__(
-        self, db: Database, hub: Hub, assistant: Assistant, frame_interval: float = 0.05
+        self,
+        db: Database,
+        hub: Hub,
+        assistant: Assistant,
+        frame_interval: float = 0.05,
+        claims: ChatClaims | None = None,
     ) -> None:
         self.db = db
         self.hub = hub
         self.assistant = assistant
+        self.claims = claims if claims is not None else claims_for(db.engine, self._claim_lost)
         # Coalesce pieces so a subscriber sees at most 1 / frame_interval frames a second.
         self.frame_interval = frame_interval
         self._queues: dict[str, asyncio.Queue[ReplyJob]] = {}
@@ -82,6 +93,8 @@ class Replies:
         self.live: dict[str, LiveReply] = {}
         # Replies that have ended, by chat, while their final state is being stored.
         self._ending: dict[str, Message] = {}
+        # The write storing each ending reply: its chat's claim is released only after it.
+        self._storing: dict[str, asyncio.Future[Chat | None]] = {}
         # Told of a chat whose reply has ended and been stored (its unread count moved).
         self.chat_changed: Callable[[str, Chat], None] | None = None
 
@@ -97,7 +110,7 @@ class Replies:
         try:
             while not queue.empty():
                 job = queue.get_nowait()
-                task = asyncio.create_task(self._reply(job))
+                task = asyncio.create_task(self._claimed_reply(job))
                 self._current[chat_id] = task
                 try:
                     await asyncio.shield(task)
@@ -113,11 +126,13 @@ class Replies:
             self._workers.pop(chat_id, None)
             self._queues.pop(chat_id, None)
 
-    async def resume(self) -> int:
-        """Answer the questions a stopped server left queued; return how many."""
-        questions = await self.db.read(chat_rows.unanswered_questions)
-        for user_id, question in questions:
-            self.enqueue(user_id, question)
+    async def resume(self, user_id: str | None = None) -> int:
+        """Answer the questions a stopped server left queued (only `user_id`'s when given: the
+        one a hub's single-user server serves); return how many. Those in a chat that another
+        live server holds are its own to answer."""
+        questions = await self.db.read(lambda s: chat_rows.unanswered_questions(s, user_id))
+        for owner, question in questions:
+            self.enqueue(owner, question)
         return len(questions)
 
     def stop(self, chat_id: str, reason: EndReason = "stopped") -> bool:
@@ -145,6 +160,7 @@ class Replies:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        await self.claims.close()
 
     def catch_up(self, peer: Peer, chat_id: str) -> None:
         """Send a newly subscribed peer the reply in progress, as it stands."""
@@ -183,19 +199,37 @@ class Replies:
 
     # ---- one reply ---------------------------------------------------------------------------
 
+    async def _claimed_reply(self, job: ReplyJob) -> None:
+        await self.claims.claim(job.chat_id)
+        try:
+            await self._reply(job)
+        finally:
+            # A cancelled reply leaves its final write running: the claim waits for it, so no
+            # server sees the reply streaming in a chat nobody holds.
+            storing = self._storing.pop(job.chat_id, None)
+            if storing is not None and not storing.done():
+                await asyncio.wait([storing])
+            await self.claims.release(job.chat_id)
+
+    def _claim_lost(self, chat_id: str) -> None:
+        self.stop(chat_id, "lost")
+
     async def _reply(self, job: ReplyJob) -> None:
         chat_id = job.chat_id
         # One trip to the writer: the reply's row, and what it answers from (the turns before
         # the question, the chat's scope).
+        once = self.claims.shared
         started = await self.db.write(
             lambda s: chat_rows.start_reply(
-                s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS
+                s, job.user_id, chat_id, job.message_id, 2 * HISTORY_TURNS, once=once
             )
         )
         if started is None:
-            return  # the chat was deleted before its turn came
+            return  # the chat was deleted (or another server answered) before its turn came
         live = LiveReply(job.user_id, started.message)
         self.live[chat_id] = live
+        if not self.claims.holds(chat_id):
+            self.stop(chat_id, "lost")  # lost while the row was being stored: end it at once
         self.hub.to_chat(chat_id, self._typing_frame(chat_id, True), transient=True)
         # The reply appears at once, in the place history will give it, before any text.
         self.hub.to_chat(chat_id, self._message_frame(live, live.snapshot()))
@@ -243,13 +277,15 @@ class Replies:
         if live.end_reason == "deleted":
             return
         citations: list[Citation] = final["citations"]
-        chat = await asyncio.shield(
+        storing = asyncio.ensure_future(
             self.db.write(
                 lambda s: chat_rows.finish_assistant_message(
                     s, live.user_id, final["id"], final["content"], status, citations
                 )
             )
         )
+        self._storing[chat_id] = storing
+        chat = await asyncio.shield(storing)
         if chat is None:
             return
         self._send_state(chat_id, live, final)

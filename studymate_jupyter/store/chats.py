@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, title_from
+from .claims import claimable, is_shared
 from .models import ChatRow, MessageRow
 from .owned import message_in_chat
 from .reactions import annotations_of
@@ -274,44 +275,70 @@ _HISTORY_BEFORE = (
 )
 
 
+# A reply to the question after it: the chat's index range from the question on.
+_ANSWERED = (
+    select(MessageRow.seq)
+    .where(
+        MessageRow.chat_id == bindparam("chat"),
+        MessageRow.seq
+        > select(MessageRow.seq)
+        .where(MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("question"))
+        .scalar_subquery(),
+        MessageRow.reply_to == bindparam("question"),
+    )
+    .limit(1)
+)
+
+
 def start_reply(
-    session: Session, user_id: str, chat_id: str, question_id: str, history: int
+    session: Session,
+    user_id: str,
+    chat_id: str,
+    question_id: str,
+    history: int,
+    *,
+    once: bool = False,
 ) -> StartedReply | None:
     """Store an empty streaming reply to a question, so a crash mid-reply leaves a trace to
     mark as failed; with its chat and the last `history` messages before the question. None
-    when the chat is no longer the user's (deleted while the reply waited its turn)."""
+    when the chat is no longer the user's (deleted while the reply waited its turn), or, with
+    `once`, when the question has a reply already (another server that shares the database
+    answered it: one that started resumed it while this one was about to)."""
+    connection = session.connection()
+    params = {"chat": chat_id, "owner": user_id, "question": question_id}
+    if once and connection.execute(_ANSWERED, params).first() is not None:
+        return None
     inserted = _insert_message(
         session, user_id, chat_id, new_id(), "assistant", "", "streaming", question_id
     )
     if inserted is None:
         return None
-    rows = session.connection().execute(
-        _HISTORY_BEFORE,
-        {"chat": chat_id, "owner": user_id, "question": question_id, "limit": history},
-    )
+    rows = connection.execute(_HISTORY_BEFORE, {**params, "limit": history})
     turns: list[tuple[Role, str]] = [(role, content) for role, content in rows]  # type: ignore[misc]  # CHECK-ed on write
     return StartedReply(inserted[0], inserted[1], turns[::-1])
 
 
-def unanswered_questions(session: Session) -> list[tuple[str, Message]]:
-    """(user_id, message) of user messages no reply answers, oldest first.
+def unanswered_questions(session: Session, user_id: str | None = None) -> list[tuple[str, Message]]:
+    """(user_id, message) of user messages no reply answers, oldest first: `user_id`'s only
+    when given, and only in chats no live server holds.
 
-    They were queued behind a reply when the server stopped; the next start answers them.
+    They were queued behind a reply when the server stopped; the next start answers them. A
+    chat another server holds is one it is answering in: what is queued there is its own.
     """
     answer = aliased(MessageRow)
-    rows = session.scalars(
-        select(MessageRow)
-        .where(
-            MessageRow.role == "user",
-            ~exists().where(
-                answer.chat_id == MessageRow.chat_id,
-                answer.reply_to == MessageRow.id,
-                answer.role == "assistant",
-            ),
-        )
-        .order_by(MessageRow.seq)
+    query = select(MessageRow).where(
+        MessageRow.role == "user",
+        ~exists().where(
+            answer.chat_id == MessageRow.chat_id,
+            answer.reply_to == MessageRow.id,
+            answer.role == "assistant",
+        ),
     )
-    return [(row.user_id, message_dict(row)) for row in rows]
+    if user_id is not None:
+        query = query.where(MessageRow.user_id == user_id)
+    rows = session.scalars(query.order_by(MessageRow.seq)).all()
+    free = claimable(session, {row.chat_id for row in rows})
+    return [(row.user_id, message_dict(row)) for row in rows if row.chat_id in free]
 
 
 def finish_assistant_message(
@@ -337,9 +364,21 @@ def finish_assistant_message(
 
 
 def fail_interrupted_replies(session: Session) -> int:
-    """Mark replies left `streaming` by a server that died as `error`; return how many."""
+    """Mark replies left `streaming` by a server that died as `error`; return how many.
+
+    Where servers share the database, a streaming reply in a chat a live server holds is one
+    it is streaming now: only chats nobody holds are marked, claimed until the commit.
+    """
+    streaming = MessageRow.status == "streaming"
+    if not is_shared(session):
+        result = session.execute(update(MessageRow).where(streaming).values(status="error"))
+        return int(getattr(result, "rowcount", 0))
+    chats = set(session.scalars(select(MessageRow.chat_id).where(streaming).distinct()))
+    orphaned = claimable(session, chats)
+    if not orphaned:
+        return 0
     result = session.execute(
-        update(MessageRow).where(MessageRow.status == "streaming").values(status="error")
+        update(MessageRow).where(streaming, MessageRow.chat_id.in_(orphaned)).values(status="error")
     )
     return int(getattr(result, "rowcount", 0))
 
