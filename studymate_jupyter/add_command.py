@@ -26,7 +26,7 @@ from .library.parsers import SUPPORTED_SUFFIXES
 if TYPE_CHECKING:
     from .client.api import StudyMateApi
     from .client.rest import RestClient
-    from .protocol import Document
+    from .protocol import Document, LibraryName
 
 POLL_SECONDS = 0.25
 TERMINAL = ("ready", "failed")
@@ -51,6 +51,11 @@ def register(subparsers: Any) -> None:
         "--local",
         action="store_true",
         help="index in this process even if a server runs (it must share the database)",
+    )
+    parser.add_argument(
+        "--course",
+        action="store_true",
+        help="into the course library, which every student reads (instructors only)",
     )
     parser.add_argument(
         "--root", default=".", help="the server root the paths are relative to (default: .)"
@@ -87,18 +92,20 @@ async def add(args: argparse.Namespace) -> int:
     if not paths:
         print("studymate add: no supported files (.pdf .md .txt .ipynb …) found", file=sys.stderr)
         return 2
+    library: LibraryName = "course" if args.course else "personal"
     if not args.local:
         remote = await _find_server(args)
         if remote is not None:
             rest, root = remote
-            return await _add_all(rest, [relative_to_root(p, root) for p in paths], "server")
+            relative = [relative_to_root(p, root) for p in paths]
+            return await _add_all(rest, relative, "server", library)
     from .client.local import InProcessApi, LocalServer
 
     root = Path(args.root)
     server = LocalServer(root)
     try:
         return await _add_all(
-            InProcessApi(server), [relative_to_root(p, root) for p in paths], "here"
+            InProcessApi(server), [relative_to_root(p, root) for p in paths], "here", library
         )
     finally:
         await server.close()
@@ -129,7 +136,7 @@ def _server_root(base_url: str, default: Path) -> Path:
     return default
 
 
-async def _add_all(api: StudyMateApi, paths: list[str], where: Where) -> int:
+async def _add_all(api: StudyMateApi, paths: list[str], where: Where, library: LibraryName) -> int:
     """Add ``paths`` through the server's REST API or in-process, then follow them."""
     from .client.errors import StudyMateError
 
@@ -137,7 +144,7 @@ async def _add_all(api: StudyMateApi, paths: list[str], where: Where) -> int:
     refused: dict[str, str] = {}
     for path in paths:
         try:
-            ids.add((await api.add_document(path))["id"])
+            ids.add((await api.add_document(path, library))["id"])
         except StudyMateError as exc:
             refused[path] = exc.message
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Bunch, Enum, Float, Int, TraitError, Unicode, default, validate
+from traitlets import Bool, Bunch, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from .assistant import Assistant
 from .assistant.openai_compat import DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAIProvider
@@ -22,7 +22,7 @@ from .handlers import library, rest
 from .handlers.base import Compression, HandlerContext, Limits
 from .handlers.library import DOCUMENT_ID
 from .handlers.socket import ChatSocket
-from .identity import Identity, default_owner_id, names_users
+from .identity import COURSE_OWNER, Identity, default_owner_id, names_users
 from .library.retrieval import Retriever
 from .library.service import IngestLimits, LibraryService
 from .parts import PartKind
@@ -107,6 +107,18 @@ class StudyMate(ExtensionApp):
         help="""True: every authenticated request is the owner (owner_id). False: user_id is the
         identity provider's username. None (default): True exactly when jupyter-server's
         shared-token/password identity provider is in use.""",
+    )
+    instructors = List(
+        Unicode(),
+        config=True,
+        help="""User names that may add, re-index and remove documents of the course library,
+        which every user on the same database reads (`--StudyMate.instructors=alice`).""",
+    )
+    instructor_groups = List(
+        Unicode(),
+        config=True,
+        help="""JupyterHub groups whose members are instructors, as `instructors` (read from
+        the hub's user model of the request).""",
     )
     max_content_bytes = Int(
         1024 * 1024,
@@ -359,7 +371,12 @@ class StudyMate(ExtensionApp):
             chats=services.chats,
             library=services.library,
             assistant=services.replies.assistant,
-            identity=Identity(str(self.owner_id), bool(single)),
+            identity=Identity(
+                str(self.owner_id),
+                bool(single),
+                frozenset(self.instructors),
+                frozenset(self.instructor_groups),
+            ),
             limits=Limits(
                 int(self.max_content_bytes),
                 float(self.rate_limit),
@@ -418,11 +435,19 @@ class StudyMate(ExtensionApp):
             )
         if self.services.events is not None:  # PostgreSQL: other servers share the database
             self.services.events.start()
-        self.services.library.resume()
+        self.services.library.resume(self._serves())
         # A hub's single-user server serves its one user: the others' questions are for theirs.
         queued = await self.services.replies.resume(os.environ.get("JUPYTERHUB_USER"))
         if queued:
             self.log.info("StudyMate: answering %d question(s) left by a stop", queued)
+
+    def _serves(self) -> set[str] | None:
+        """The owners whose documents this server indexes again after a stop: on JupyterHub,
+        its one user's (and the course's, for an instructor by name); elsewhere everyone's."""
+        user = os.environ.get("JUPYTERHUB_USER")
+        if user is None:
+            return None
+        return {user, COURSE_OWNER} if user in self.instructors else {user}
 
     async def stop_extension(self) -> None:
         if self.services is not None:  # None: StudyMate did not start

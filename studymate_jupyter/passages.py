@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .identity import COURSE_OWNER
+
 if TYPE_CHECKING:
-    from .protocol import Citation
+    from .protocol import Citation, LibraryName
 
 DocumentKind = Literal["pdf", "markdown", "text", "notebook"]
 
@@ -61,6 +63,15 @@ class Chunk:
     keywords: str = ""
 
 
+def library_of(owner: str) -> LibraryName:
+    return "course" if owner == COURSE_OWNER else "personal"
+
+
+def readable_by(user_id: str) -> tuple[str, str]:
+    """The owners whose documents a user reads: themselves and the course."""
+    return (user_id, COURSE_OWNER)
+
+
 @dataclass(frozen=True)
 class Scope:
     """The part of a user's library a chat draws on; both None means all of it."""
@@ -84,6 +95,7 @@ class Hit:
     heading: str
     text: str
     score: float
+    library: LibraryName = "personal"
 
     @property
     def section(self) -> str | None:
@@ -112,4 +124,5 @@ def citation_of(hit: Hit) -> Citation:
         "score": hit.score,
         "anchor": hit.anchor,
         "section": hit.section,
+        "library": hit.library,
     }

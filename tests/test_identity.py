@@ -36,7 +36,11 @@ async def test_the_token_may_travel_in_the_query_string_as_the_seed_client_sends
 
 async def test_every_token_request_is_the_one_owner(chat_ws, api):
     me = await api("me")
-    assert me == {"user_id": default_owner_id(), "display_name": default_owner_id()}
+    assert me == {
+        "user_id": default_owner_id(),
+        "display_name": default_owner_id(),
+        "instructor": False,
+    }
     first, second = await chat_ws(), await chat_ws()
     await first.send("auth", {})
     await second.send("auth", {})
@@ -119,7 +123,11 @@ class TestTwoUsers:
         return call
 
     async def test_user_id_is_the_identity_providers_username(self, as_user, rest_as):
-        assert (await rest_as("alice", "me")) == {"user_id": "alice", "display_name": "Alice"}
+        assert (await rest_as("alice", "me")) == {
+            "user_id": "alice",
+            "display_name": "Alice",
+            "instructor": False,
+        }
         ws = await as_user("bob")
         await ws.send("auth", {"user_id": "bob"})
         assert (await ws.recv())["data"]["user_id"] == "bob"

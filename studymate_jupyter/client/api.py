@@ -15,6 +15,7 @@ from ..protocol import (
     Chat,
     ChatScope,
     Document,
+    LibraryName,
     Me,
     MessageSearchPage,
     MessagesPage,
@@ -78,9 +79,9 @@ class LibraryApi(Protocol):
 
     async def list_documents(self) -> list[Document]: ...
 
-    async def add_document(self, path: str) -> Document:
-        """Add a file (relative to the server's root, or absolute inside it) to the library;
-        it is indexed in the background."""
+    async def add_document(self, path: str, library: LibraryName = "personal") -> Document:
+        """Add a file (relative to the server's root, or absolute inside it) to the user's
+        library or (an instructor) the course library; it is indexed in the background."""
         ...
 
     async def get_document(self, document_id: str) -> Document: ...

@@ -24,6 +24,7 @@ from ..protocol import (
     ChatPatch,
     ChatScope,
     Document,
+    LibraryName,
     Me,
     MessageSearchPage,
     MessagesPage,
@@ -143,6 +144,7 @@ class InProcessApi:
 
     def __init__(self, server: LocalServer) -> None:
         self.user_id = server.user_id
+        self.instructor = server.user_id in server.app.instructors
         self.chats = server.services.chats
         self.library = server.services.library
         self.assistant = server.services.replies.assistant
@@ -194,17 +196,21 @@ class InProcessApi:
     async def list_documents(self) -> list[Document]:
         return await _service(lambda: self.library.list_documents(self.user_id))
 
-    async def add_document(self, path: str) -> Document:
-        body = {"path": path}
+    async def add_document(self, path: str, library: LibraryName = "personal") -> Document:
+        body = parse_body(NewDocument, {"path": path, "library": library})
         return await _service(
-            lambda: self.library.add(self.user_id, parse_body(NewDocument, body).path)
+            lambda: self.library.add(
+                self.user_id, body.path, body.library, instructor=self.instructor
+            )
         )
 
     async def get_document(self, document_id: str) -> Document:
         return await _service(lambda: self.library.get(self.user_id, document_id))
 
     async def delete_document(self, document_id: str) -> None:
-        await _service(lambda: self.library.remove(self.user_id, document_id))
+        await _service(
+            lambda: self.library.remove(self.user_id, document_id, instructor=self.instructor)
+        )
 
     async def passage(self, document_id: str, chunk_id: str) -> Passage:
         return await _service(lambda: self.library.passage(self.user_id, document_id, chunk_id))

@@ -14,6 +14,7 @@ from ..protocol import (
     Chat,
     ChatScope,
     Document,
+    LibraryName,
     Me,
     MessageSearchPage,
     MessagesPage,
@@ -152,8 +153,9 @@ class RestClient:
         payload = await self.json("GET", "documents")
         return cast(list[Document], payload["documents"])
 
-    async def add_document(self, path: str) -> Document:
-        return cast(Document, await self.json("POST", "documents", {"path": path}))
+    async def add_document(self, path: str, library: LibraryName = "personal") -> Document:
+        body = {"path": path, "library": library}
+        return cast(Document, await self.json("POST", "documents", body))
 
     async def get_document(self, document_id: str) -> Document:
         return cast(Document, await self.json("GET", f"documents/{quote(document_id, safe='')}"))

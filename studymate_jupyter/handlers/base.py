@@ -75,6 +75,10 @@ class StudyMateHandler(ExtensionHandlerMixin, APIHandler):
     def user_id(self) -> str:
         return self.context.identity.user_id(self.current_user)
 
+    @property
+    def is_instructor(self) -> bool:
+        return self.context.identity.is_instructor(self.current_user)
+
     def parse_body(self, model: type[M]) -> M:
         return parse_body(model, self.request.body)
 

@@ -21,7 +21,9 @@ class DocumentsHandler(StudyMateHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(NewDocument)
-        document = await self.context.library.add(self.user_id, body.path)
+        document = await self.context.library.add(
+            self.user_id, body.path, body.library, instructor=self.is_instructor
+        )
         self.write_json(document, status=202 if document["status"] != "ready" else 200)
 
 
@@ -34,7 +36,7 @@ class DocumentHandler(StudyMateHandler):
     @web.authenticated
     @authorized
     async def delete(self, document_id: str) -> None:
-        await self.context.library.remove(self.user_id, document_id)
+        await self.context.library.remove(self.user_id, document_id, instructor=self.is_instructor)
         self.set_status(204)
         self.finish()
 

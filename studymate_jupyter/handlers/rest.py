@@ -15,7 +15,11 @@ class MeHandler(StudyMateHandler):
     async def get(self) -> None:
         identity = self.context.identity
         self.write_json(
-            {"user_id": self.user_id, "display_name": identity.display_name(self.current_user)}
+            {
+                "user_id": self.user_id,
+                "display_name": identity.display_name(self.current_user),
+                "instructor": self.is_instructor,
+            }
         )
 
 

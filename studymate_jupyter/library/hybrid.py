@@ -34,6 +34,7 @@ from .retrieval import (
     Retriever,
     hit_from_row,
     keep_distinct,
+    owner_params,
     scope_sql,
 )
 from .segments import Segment, Sparse, Vocabulary, bm25, dense, dense_among, tokens
@@ -326,10 +327,10 @@ class HybridRetriever(Retriever):
 
     def _library(self, session: Session, user_id: str, scope: Scope | None) -> list[Segment]:
         """The user's documents in scope, as segments (built from the database if need be)."""
-        params: dict[str, object] = {"user": user_id}
+        params = owner_params(user_id)
         documents = session.execute(
             text(
-                "SELECT d.id, d.path FROM documents d WHERE d.user_id = :user "
+                "SELECT d.id, d.path FROM documents d WHERE d.user_id IN (:user, :course) "
                 "AND d.removed_at IS NULL" + scope_sql(session, scope, params) + " ORDER BY d.path"
             ),
             params,

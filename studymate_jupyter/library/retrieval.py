@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from ..parts import Part
-from ..passages import Hit, Scope
+from ..passages import Hit, Scope, library_of, readable_by
 from . import fts, pg_search
 from .fts import Located, distinct_places
 from .query import build_match_query, query_terms
@@ -84,7 +84,14 @@ class Retriever(Part):
 
 
 HIT_COLUMNS = """c.rowid, c.id, c.document_id, d.filename, d.path, c.page_start, c.page_end,
-    c.anchor, c.heading, c.text"""
+    c.anchor, c.heading, c.text, d.user_id"""
+# Chunks `c` the user may read: their own and the course library's (params from owner_params).
+READABLE_SQL = "c.user_id IN (:user, :course)"
+
+
+def owner_params(user_id: str) -> dict[str, object]:
+    user, course = readable_by(user_id)
+    return {"user": user, "course": course}
 
 
 def scope_sql(session: Session, scope: Scope | None, params: dict[str, object]) -> str:
@@ -107,9 +114,8 @@ def scope_sql(session: Session, scope: Scope | None, params: dict[str, object]) 
 def hit_from_row(row: Any, score: float) -> Hit:
     """A Hit from a row selected with HIT_COLUMNS first."""
     rowid, chunk_id, document_id, filename, path, start, end, anchor, heading, body = row[:10]
-    return Hit(
-        int(rowid), chunk_id, document_id, filename, path, start, end, anchor, heading, body, score
-    )
+    place = (chunk_id, document_id, filename, path, start, end, anchor, heading, body)
+    return Hit(int(rowid), *place, score, library_of(row[10]))
 
 
 def keep_distinct(hits: list[Hit], k: int) -> list[Hit]:
@@ -155,8 +161,8 @@ class Bm25Retriever(Retriever):
         if expression is None:
             return []
         n = max(k * fts.OVERFETCH, fts.RERANK_DEPTH)
-        params: dict[str, object] = {"q": expression, "user": user_id, "n": n}
-        filters = "c.user_id = :user AND c.retired = 0 AND d.removed_at IS NULL" + scope_sql(
+        params: dict[str, object] = {"q": expression, **owner_params(user_id), "n": n}
+        filters = f"{READABLE_SQL} AND c.retired = 0 AND d.removed_at IS NULL" + scope_sql(
             session, scope, params
         )
         # Joining every matching row before sorting costs as much as ranking them. So rank
@@ -211,8 +217,12 @@ class Bm25Retriever(Retriever):
         if not terms:
             return []
         n = max(k * fts.OVERFETCH, fts.RERANK_DEPTH)
-        params: dict[str, object] = {**pg_search.rank_params(terms), "user": user_id, "n": n}
-        filters = "c.user_id = :user AND NOT c.retired AND d.removed_at IS NULL" + scope_sql(
+        params: dict[str, object] = {
+            **pg_search.rank_params(terms),
+            **owner_params(user_id),
+            "n": n,
+        }
+        filters = f"{READABLE_SQL} AND NOT c.retired AND d.removed_at IS NULL" + scope_sql(
             session, scope, params
         )
         # The GIN index finds the matching rows; the planner joins before ranking, so no

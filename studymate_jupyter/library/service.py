@@ -7,14 +7,17 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
+from ..identity import COURSE_OWNER
 from ..passages import citation_of
 from ..protocol import (
     Document,
     DocumentStatus,
+    LibraryName,
     Passage,
     ProtocolError,
     RetrievalInfo,
@@ -138,8 +141,12 @@ class LibraryService:
 
     # ---- documents ---------------------------------------------------------------------------
 
-    async def add(self, user_id: str, relative: str) -> Document:
-        """Add (or re-add) a file; indexing continues in the background."""
+    async def add(
+        self, user_id: str, relative: str, library: LibraryName = "personal", *, instructor: bool
+    ) -> Document:
+        """Add (or re-add) a file to the user's library or, for an instructor, the course's;
+        indexing continues in the background."""
+        owner = self._owner(user_id, library, instructor)
         path, real = self.resolve(relative)
         try:
             size, sha256 = await asyncio.to_thread(_size_and_hash, self.root, real)
@@ -151,13 +158,21 @@ class LibraryService:
             raise ProtocolError("forbidden", exc.reason) from None  # no permission to read it
         kind = kind_for(real)
         upserted = await self.db.write(
-            lambda s: library_rows.upsert_document(s, user_id, path, kind, size, sha256)
+            lambda s: library_rows.upsert_document(s, owner, path, kind, size, sha256)
         )
         document = upserted.document
         if upserted.change != "unchanged":
-            self._announce(user_id, document)
-            self._enqueue(IngestJob(user_id, document["id"], real, sha256))
+            self._announce(owner, document)
+            self._enqueue(IngestJob(owner, document["id"], real, sha256))
         return document
+
+    @staticmethod
+    def _owner(user_id: str, library: LibraryName, instructor: bool) -> str:
+        if library == "personal":
+            return user_id
+        if not instructor:
+            raise ProtocolError("forbidden", "only instructors can change the course library")
+        return COURSE_OWNER
 
     async def list_documents(self, user_id: str) -> list[Document]:
         return await self.db.read(lambda s: library_rows.list_documents(s, user_id))
@@ -168,9 +183,12 @@ class LibraryService:
             raise ProtocolError("not_found", "no such document")
         return document
 
-    async def remove(self, user_id: str, document_id: str) -> None:
+    async def remove(self, user_id: str, document_id: str, *, instructor: bool) -> None:
+        """Remove one of the user's documents or, for an instructor, a course document."""
+        owner = self._owner(user_id, (await self.get(user_id, document_id))["library"], instructor)
+
         def remove(session: Session) -> bool:
-            rowids = library_rows.remove_document(session, user_id, document_id)
+            rowids = library_rows.remove_document(session, owner, document_id)
             if rowids is None:
                 return False
             self.retriever.unindex(session, rowids)
@@ -178,7 +196,7 @@ class LibraryService:
 
         if not await self.db.write(remove):
             raise ProtocolError("not_found", "no such document")
-        self.notifier.to_user(user_id, library_removed_frame(document_id))
+        self._notify(owner, library_removed_frame(document_id))
 
     async def passage(self, user_id: str, document_id: str, chunk_id: str) -> Passage:
         found = await self.db.read(
@@ -214,14 +232,18 @@ class LibraryService:
 
     # ---- ingestion ---------------------------------------------------------------------------
 
-    def resume(self) -> None:
-        """Queue again what a stopped server left queued or indexing, and unfinished vectors."""
-        for user_id, document_id, path, sha256 in self.db.read_sync(library_rows.pending_documents):
+    def resume(self, owners: Collection[str] | None = None) -> None:
+        """Queue again what a stopped server left queued or indexing, and unfinished vectors:
+        of `owners` (the users this server serves), or of everyone in the database (None)."""
+        pending = self.db.read_sync(lambda s: library_rows.pending_documents(s, owners))
+        for owner, document_id, path, sha256 in pending:
             try:
                 _, real = self.resolve(path)
             except ProtocolError:
+                if owners is not None and owner == COURSE_OWNER:
+                    continue  # another server's file: the server that added it resumes it
                 real = self.root / path  # opening it fails the document with a reason
-            self._enqueue(IngestJob(user_id, document_id, real, sha256))
+            self._enqueue(IngestJob(owner, document_id, real, sha256))
         self.vectors.resume()
         # Search's in-memory indexes, built before the first question asks for them.
         self._warming = asyncio.get_running_loop().create_task(self._warm())
@@ -314,8 +336,15 @@ class LibraryService:
             self._announce(job.user_id, document)
         return document
 
-    def _announce(self, user_id: str, document: Document) -> None:
-        self.notifier.to_user(user_id, library_updated_frame(document))
+    def _announce(self, owner: str, document: Document) -> None:
+        self._notify(owner, library_updated_frame(document))
+
+    def _notify(self, owner: str, frame: str) -> None:
+        """To the owner's connections; a course document's changes to everyone's."""
+        if owner == COURSE_OWNER:
+            self.notifier.to_everyone(frame)
+        else:
+            self.notifier.to_user(owner, frame)
 
     async def shutdown(self) -> None:
         if self._warming is not None:

@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ProtocolError
-from .records import ChatScope
+from .records import ChatScope, LibraryName
 
 DEFAULT_TITLE = "New chat"
 
@@ -69,6 +69,8 @@ class NewDocument(_Body):
     """``POST documents``."""
 
     path: Annotated[str, Field(min_length=1, max_length=4096)]
+    # (extension) "course": into the course library (instructors only).
+    library: LibraryName = "personal"
 
 
 def parse_body(model: type[B], body: str | bytes | Mapping[str, object]) -> B:

@@ -19,6 +19,9 @@ DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
 # when the retriever uses no vectors, failed if they could not be computed.
 VectorStatus = Literal["pending", "ready", "off", "failed"]
 SourceStatus = Literal["current", "changed", "removed"]
+# (extension) Where a document lives: the user's own library, or the course library that
+# instructors fill and everyone on the same database reads.
+LibraryName = Literal["personal", "course"]
 # (extension) What a user thinks of an answer.
 Rating = Literal["up", "down"]
 #: (extension) The emoji a message may be reacted with, in the order pickers show them.
@@ -45,6 +48,8 @@ class Citation(TypedDict):
     # has sections. A citation with an anchor and a section (Markdown, notebooks) is named by
     # its section ("notes.md § Factors"); a PDF's by its pages.
     section: NotRequired[str | None]
+    # (extension) the library the document is in (absent in replies stored before it).
+    library: NotRequired[LibraryName]
 
 
 class Feedback(TypedDict):
@@ -108,6 +113,8 @@ class Document(TypedDict):
     # (extension) the vector step and its progress (0..1); see VectorStatus.
     vectors: VectorStatus
     vectors_progress: float
+    # (extension) see LibraryName.
+    library: LibraryName
 
 
 class SearchResult(Citation):
@@ -133,6 +140,8 @@ class Passage(TypedDict):
     # current: the document still holds this passage; changed: the file was re-indexed with
     # other content since; removed: the document left the library.
     source: SourceStatus
+    # (extension) see LibraryName.
+    library: LibraryName
 
 
 class Me(TypedDict):
@@ -140,6 +149,8 @@ class Me(TypedDict):
 
     user_id: str
     display_name: str
+    # (extension) whether this user may add, re-index and remove course documents.
+    instructor: NotRequired[bool]
 
 
 class RetrievalInfo(TypedDict):

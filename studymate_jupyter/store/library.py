@@ -1,18 +1,20 @@
 """Documents and chunks repository: the only code that reads or writes those tables.
 
-Another user's document behaves as absent. Removing a document or re-indexing a changed file
+A user reads their own documents and the course library's (owned by COURSE_OWNER); another
+user's document behaves as absent. Removing a document or re-indexing a changed file
 retires its chunks (out of the search index, kept for the citations that quote them).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, select, update
 
-from ..passages import section_title
+from ..passages import library_of, readable_by, section_title
 from .models import ChunkRow, DocumentRow
 from .stamps import new_id, now
 
@@ -42,12 +44,13 @@ def document_dict(row: DocumentRow) -> Document:
         "updated_at": row.updated_at,
         "vectors": row.vectors,  # type: ignore[typeddict-item]  # written from VectorStatus
         "vectors_progress": row.vectors_progress,
+        "library": library_of(row.user_id),
     }
 
 
-def _owned(session: Session, user_id: str, document_id: str) -> DocumentRow | None:
+def _present(session: Session, owners: Collection[str], document_id: str) -> DocumentRow | None:
     row = session.get(DocumentRow, document_id)
-    if row is None or row.user_id != user_id or row.removed_at is not None:
+    if row is None or row.user_id not in owners or row.removed_at is not None:
         return None
     return row
 
@@ -59,12 +62,13 @@ class Upserted:
 
 
 def upsert_document(
-    session: Session, user_id: str, path: str, kind: str, size: int, sha256: str
+    session: Session, owner: str, path: str, kind: str, size: int, sha256: str
 ) -> Upserted:
-    """Register a file (again). An unchanged, indexed file is left alone."""
+    """Register a file (again) in its owner's library (a user's, or COURSE_OWNER for the
+    course). An unchanged, indexed file is left alone."""
     row = session.scalar(
         select(DocumentRow).where(
-            DocumentRow.user_id == user_id,
+            DocumentRow.user_id == owner,
             DocumentRow.path == path,
             DocumentRow.removed_at.is_(None),
         )
@@ -73,7 +77,7 @@ def upsert_document(
     if row is None:
         row = DocumentRow(
             id=new_id(),
-            user_id=user_id,
+            user_id=owner,
             path=path,
             filename=path.rsplit("/", 1)[-1],
             kind=kind,
@@ -202,9 +206,9 @@ def retire_chunks(session: Session, document_id: str) -> list[int]:
     return rowids
 
 
-def remove_document(session: Session, user_id: str, document_id: str) -> list[int] | None:
-    """Remove from the library; return the retired chunk rowids (None: not this user's)."""
-    row = _owned(session, user_id, document_id)
+def remove_document(session: Session, owner: str, document_id: str) -> list[int] | None:
+    """Remove from the owner's library; return the retired chunk rowids (None: not there)."""
+    row = _present(session, (owner,), document_id)
     if row is None:
         return None
     row.removed_at = now()
@@ -214,35 +218,40 @@ def remove_document(session: Session, user_id: str, document_id: str) -> list[in
 
 
 def get_document(session: Session, user_id: str, document_id: str) -> Document | None:
-    row = _owned(session, user_id, document_id)
+    """A document the user reads: their own or the course's."""
+    row = _present(session, readable_by(user_id), document_id)
     return None if row is None else document_dict(row)
 
 
 def list_documents(session: Session, user_id: str) -> list[Document]:
+    """The user's documents and the course library's, by path."""
     rows = session.scalars(
         select(DocumentRow)
-        .where(DocumentRow.user_id == user_id, DocumentRow.removed_at.is_(None))
-        .order_by(DocumentRow.path)
+        .where(DocumentRow.user_id.in_(readable_by(user_id)), DocumentRow.removed_at.is_(None))
+        .order_by(DocumentRow.path, DocumentRow.user_id)
     )
     return [document_dict(row) for row in rows]
 
 
-def pending_documents(session: Session) -> list[tuple[str, str, str, str]]:
-    """(user_id, id, path, sha256) of documents a stopped server left queued or indexing."""
-    rows = session.execute(
-        select(DocumentRow.user_id, DocumentRow.id, DocumentRow.path, DocumentRow.sha256).where(
-            DocumentRow.status.in_(("queued", "indexing")), DocumentRow.removed_at.is_(None)
-        )
+def pending_documents(
+    session: Session, owners: Collection[str] | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(owner, id, path, sha256) of documents a stopped server left queued or indexing: of
+    `owners`, or of everyone (None)."""
+    query = select(DocumentRow.user_id, DocumentRow.id, DocumentRow.path, DocumentRow.sha256).where(
+        DocumentRow.status.in_(("queued", "indexing")), DocumentRow.removed_at.is_(None)
     )
-    return [(u, d, p, h) for u, d, p, h in rows]
+    if owners is not None:
+        query = query.where(DocumentRow.user_id.in_(owners))
+    return [(u, d, p, h) for u, d, p, h in session.execute(query)]
 
 
 def has_ready(session: Session, user_id: str) -> bool:
-    """Whether the user has at least one indexed document (asked before every answer)."""
+    """Whether the user reads at least one indexed document (asked before every answer)."""
     found = session.scalar(
         select(DocumentRow.id)
         .where(
-            DocumentRow.user_id == user_id,
+            DocumentRow.user_id.in_(readable_by(user_id)),
             DocumentRow.status == "ready",
             DocumentRow.removed_at.is_(None),
         )
@@ -255,7 +264,9 @@ def get_passage(session: Session, user_id: str, document_id: str, chunk: str) ->
     """A chunk for a citation preview, saying whether its source still holds it."""
     row = session.scalar(
         select(ChunkRow).where(
-            ChunkRow.id == chunk, ChunkRow.document_id == document_id, ChunkRow.user_id == user_id
+            ChunkRow.id == chunk,
+            ChunkRow.document_id == document_id,
+            ChunkRow.user_id.in_(readable_by(user_id)),
         )
     )
     if row is None:
@@ -279,4 +290,5 @@ def get_passage(session: Session, user_id: str, document_id: str, chunk: str) ->
         "section": section_title(row.heading),
         "text": row.text,
         "source": source,
+        "library": library_of(row.user_id),
     }

@@ -39,6 +39,7 @@ function doc(id: string, extra: Partial<Document> = {}): Document {
     updated_at: t,
     vectors: 'off',
     vectors_progress: 0,
+    library: 'personal',
     ...extra
   };
 }

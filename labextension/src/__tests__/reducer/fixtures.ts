@@ -71,6 +71,7 @@ export function documentRecord(id: string, changes: Partial<Document> = {}): Doc
     updated_at: '2024-01-01T00:00:00Z',
     vectors: 'off',
     vectors_progress: 0,
+    library: 'personal',
     ...changes
   };
 }
