@@ -148,3 +148,37 @@ async def test_a_malformed_library_is_a_bad_request(call, numbers):
         400,
         "bad_request",
     )
+
+
+async def test_a_students_chat_limited_to_a_course_folder_draws_on_the_course_documents_in_it(
+    call, chat_ws, numbers, jp_root_dir
+):
+    course = await settled(
+        call,
+        "alice",
+        (
+            await call(
+                "alice", "documents", method="POST", body={"path": numbers, "library": "course"}
+            )
+        )["id"],
+    )
+    (jp_root_dir / "notes").mkdir()
+    (jp_root_dir / "notes" / "primes.md").write_text(
+        "# My primes\n\nA prime number is a whole number with exactly two factors; "
+        "I list the primes below twenty: two, three, five, seven, eleven, thirteen, "
+        "seventeen and nineteen, and check each by trial division.\n"
+    )
+    own = await settled(
+        call,
+        "bob",
+        (await call("bob", "documents", method="POST", body={"path": "notes/primes.md"}))["id"],
+    )
+    bob_ws = await chat_ws(headers={"Authorization": "token bob-token"})
+    cited = {}
+    for folder in ("course", "notes"):
+        chat = await call(
+            "bob", "chats", method="POST", body={"title": folder, "scope": {"folder": folder}}
+        )
+        frames = await bob_ws.reply_to("What is a prime number?", chat_id=chat["id"])
+        cited[folder] = {c["document_id"] for c in frames[-1]["data"]["message"]["citations"]}
+    assert cited == {"course": {course["id"]}, "notes": {own["id"]}}

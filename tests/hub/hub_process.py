@@ -123,7 +123,7 @@ c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 # SimpleLocalProcessSpawner runs every server as the hub's own user, root in CI, and
 # jupyter-server refuses to start as root without this; a real hub's spawner runs each
 # server as its user.
-c.Spawner.args = ["--allow-root", *DB_URL_ARGS]
+c.Spawner.args = [*c.Spawner.args, "--allow-root", *DB_URL_ARGS]
 # A loaded 2-core machine starts a server in a few seconds, not the default's 10 s budget.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
