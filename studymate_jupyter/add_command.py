@@ -175,8 +175,10 @@ async def _follow(poll: Poll, total: int, refused: dict[str, str], where: Where 
     failed = {d["path"]: d["error"] or "failed" for d in documents if d["status"] == "failed"}
     ready = [d for d in documents if d["status"] == "ready"]
     for document in ready:
+        course = ", course library" if document.get("library") == "course" else ""
         print(
-            f"ready   {document['path']} ({document['pages']} pages, {document['chunks']} passages)"
+            f"ready   {document['path']} ({document['pages']} pages, "
+            f"{document['chunks']} passages{course})"
         )
     for path, reason in {**refused, **failed}.items():
         print(f"failed  {path}: {reason}", file=sys.stderr)

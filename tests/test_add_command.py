@@ -189,3 +189,79 @@ async def test_vectors_that_failed_are_reported_but_the_file_was_added(quick_pol
     out, err = capsys.readouterr()
     assert "ready   a.pdf" in out
     assert "vectors failed  a.pdf: it is searchable by its words only" in err
+
+
+async def test_an_instructor_adds_to_the_course_library_through_the_running_server(tmp_path):
+    server = ServerProcess(
+        tmp_path, extra_args=["--StudyMate.owner_id=alice", "--StudyMate.instructors=alice"]
+    )
+    write_course(server.root_dir)
+    await asyncio.to_thread(server.start)
+    try:
+        done = await asyncio.to_thread(
+            studymate,
+            "add",
+            "--course",
+            "physics/waves.md",
+            "--url",
+            server.url,
+            "--token",
+            server.token,
+            cwd=server.root_dir,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "passages, course library)" in done.stdout
+        (document,) = server.get("studymate/api/documents")["documents"]
+        assert (document["path"], document["library"]) == ("physics/waves.md", "course")
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def test_anyone_else_is_refused_the_course_library_and_nothing_is_added(tmp_path):
+    server = ServerProcess(tmp_path, extra_args=["--StudyMate.instructors=alice"])
+    write_course(server.root_dir)
+    await asyncio.to_thread(server.start)
+    try:
+        done = await asyncio.to_thread(
+            studymate,
+            "add",
+            "--course",
+            "physics/waves.md",
+            "--url",
+            server.url,
+            "--token",
+            server.token,
+            cwd=server.root_dir,
+        )
+        assert done.returncode == 1
+        assert (
+            "failed  physics/waves.md: only instructors can change the course library"
+            in done.stderr
+        )
+        assert server.get("studymate/api/documents")["documents"] == []
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def test_in_process_the_instructors_of_the_jupyter_config_files_apply(tmp_path):
+    root = tmp_path / "root"
+    write_course(root)
+    config = tmp_path / "config"
+    config.mkdir()
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(config),
+    }
+    env.pop("STUDYMATE_URL", None)
+    refused = studymate("add", "--course", "physics/waves.md", "--local", cwd=root, env=env)
+    assert refused.returncode == 1
+    assert "only instructors can change the course library" in refused.stderr
+
+    (config / "jupyter_server_config.py").write_text(
+        'c.StudyMate.owner_id = "alice"\nc.StudyMate.instructors = ["alice"]\n'
+    )
+    added = studymate("add", "--course", "physics/waves.md", "--local", cwd=root, env=env)
+    assert added.returncode == 0, added.stderr
+    assert "ready   physics/waves.md (1 pages, 1 passages, course library)" in added.stdout

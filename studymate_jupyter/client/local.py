@@ -43,6 +43,7 @@ from .errors import StudyMateError
 
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketClientConnection
+    from traitlets.config import Config
 
     from ..chat.connection import ChatConnection
     from ..services import Services
@@ -60,8 +61,9 @@ class LocalServer:
         # Imported here: the server side (jupyter-server, SQLAlchemy) only when really used.
         from ..app import StudyMate
 
-        # Trait values as on the command line: db_url, owner_id, assistant, ...
-        self.app = StudyMate(**traits)
+        # The c.StudyMate settings of the Jupyter config files, as `jupyter server` reads them
+        # (the same database, instructors, assistant); trait values passed here win over them.
+        self.app = StudyMate(config=jupyter_server_config(), **traits)
         self.root_dir = Path(root_dir)
         self.services: Services = self.app.build_services(self.root_dir)
         self.user_id = str(self.app.owner_id)
@@ -86,6 +88,15 @@ class LocalServer:
 
     async def close(self) -> None:
         await self.services.close()
+
+
+def jupyter_server_config() -> Config:
+    """What jupyter_server_config.py/.json on the Jupyter config path set."""
+    from jupyter_server.serverapp import ServerApp
+
+    app = ServerApp()
+    app.load_config_file()
+    return app.config
 
 
 class LocalSocket:
@@ -150,7 +161,11 @@ class InProcessApi:
         self.assistant = server.services.replies.assistant
 
     async def me(self) -> Me:
-        return {"user_id": self.user_id, "display_name": self.user_id}
+        return {
+            "user_id": self.user_id,
+            "display_name": self.user_id,
+            "instructor": self.instructor,
+        }
 
     async def list_chats(self) -> list[Chat]:
         return await _service(lambda: self.chats.list_chats(self.user_id))
@@ -197,12 +212,13 @@ class InProcessApi:
         return await _service(lambda: self.library.list_documents(self.user_id))
 
     async def add_document(self, path: str, library: LibraryName = "personal") -> Document:
-        body = parse_body(NewDocument, {"path": path, "library": library})
-        return await _service(
-            lambda: self.library.add(
+        async def add() -> Document:
+            body = parse_body(NewDocument, {"path": path, "library": library})
+            return await self.library.add(
                 self.user_id, body.path, body.library, instructor=self.instructor
             )
-        )
+
+        return await _service(add)
 
     async def get_document(self, document_id: str) -> Document:
         return await _service(lambda: self.library.get(self.user_id, document_id))

@@ -142,7 +142,12 @@ class LibraryService:
     # ---- documents ---------------------------------------------------------------------------
 
     async def add(
-        self, user_id: str, relative: str, library: LibraryName = "personal", *, instructor: bool
+        self,
+        user_id: str,
+        relative: str,
+        library: LibraryName = "personal",
+        *,
+        instructor: bool = False,
     ) -> Document:
         """Add (or re-add) a file to the user's library or, for an instructor, the course's;
         indexing continues in the background."""
@@ -183,7 +188,7 @@ class LibraryService:
             raise ProtocolError("not_found", "no such document")
         return document
 
-    async def remove(self, user_id: str, document_id: str, *, instructor: bool) -> None:
+    async def remove(self, user_id: str, document_id: str, *, instructor: bool = False) -> None:
         """Remove one of the user's documents or, for an instructor, a course document."""
         owner = self._owner(user_id, (await self.get(user_id, document_id))["library"], instructor)
 
