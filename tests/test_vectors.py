@@ -113,7 +113,9 @@ class TestWithoutTheMiniLmWeights:
         assert [r["section"] for r in found] == ["Derivatives"]
 
 
-async def test_vectors_left_unfinished_by_a_stop_are_computed_at_the_next_start(tmp_path):
+async def test_vectors_left_unfinished_by_a_stop_are_computed_at_the_next_start_of_their_server(
+    tmp_path, monkeypatch
+):
     server = ServerProcess(tmp_path, extra_args=["--StudyMate.owner_id=ada"])
     (server.root_dir / "calculus.md").write_text(CALCULUS_MARKDOWN)
     await asyncio.to_thread(server.start)
@@ -133,6 +135,17 @@ async def test_vectors_left_unfinished_by_a_stop_are_computed_at_the_next_start(
         assert total == 2 * document["chunks"]  # minilm and wordllama
         conn.execute("DELETE FROM chunk_embeddings WHERE model = 'minilm'")
         conn.execute("UPDATE documents SET vectors = 'pending', vectors_progress = 0.2")
+    # A hub's single-user server of another user leaves ada's vectors to ada's server.
+    monkeypatch.setenv("JUPYTERHUB_USER", "someone-else")
+    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.sleep(3)  # the vector step would have loaded MiniLM and begun by now
+        with sqlite3.connect(server.db_path) as conn:
+            assert conn.execute("SELECT count(*) FROM chunk_embeddings").fetchone()[0] < total
+            assert conn.execute("SELECT vectors FROM documents").fetchall() == [("pending",)]
+    finally:
+        await asyncio.to_thread(server.stop)
+    monkeypatch.delenv("JUPYTERHUB_USER")
     await asyncio.to_thread(server.start)
     try:
         deadline = asyncio.get_running_loop().time() + 120

@@ -249,7 +249,7 @@ class LibraryService:
                     continue  # another server's file: the server that added it resumes it
                 real = self.root / path  # opening it fails the document with a reason
             self._enqueue(IngestJob(owner, document_id, real, sha256))
-        self.vectors.resume()
+        self.vectors.resume(owners)
         # Search's in-memory indexes, built before the first question asks for them.
         self._warming = asyncio.get_running_loop().create_task(self._warm())
 

@@ -19,7 +19,7 @@ from ..store import vectors as vector_rows
 from .encoders import passage_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -74,11 +74,12 @@ class VectorStep:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
-    def resume(self) -> None:
-        """Queue the documents whose vector step a stopped server left unfinished."""
+    def resume(self, owners: Collection[str] | None = None) -> None:
+        """Queue the documents whose vector step a stopped server left unfinished: of
+        `owners`, or of everyone (None)."""
         if not self.enabled:
             return
-        for user_id, document_id in self.db.read_sync(vector_rows.pending):
+        for user_id, document_id in self.db.read_sync(lambda s: vector_rows.pending(s, owners)):
             self.start(user_id, document_id)
 
     async def _work(self) -> None:

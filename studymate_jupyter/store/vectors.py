@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from .models import DocumentRow
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -98,13 +98,14 @@ def delete(session: Session, rowids: Sequence[int]) -> None:
         )
 
 
-def pending(session: Session) -> list[tuple[str, str]]:
-    """(user_id, document_id) of indexed documents whose vector step is unfinished."""
-    rows = session.execute(
-        select(DocumentRow.user_id, DocumentRow.id).where(
-            DocumentRow.vectors == "pending",
-            DocumentRow.status == "ready",
-            DocumentRow.removed_at.is_(None),
-        )
+def pending(session: Session, owners: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """(user_id, document_id) of indexed documents whose vector step is unfinished: of
+    `owners`, or of everyone (None)."""
+    query = select(DocumentRow.user_id, DocumentRow.id).where(
+        DocumentRow.vectors == "pending",
+        DocumentRow.status == "ready",
+        DocumentRow.removed_at.is_(None),
     )
-    return [(user_id, document_id) for user_id, document_id in rows]
+    if owners is not None:
+        query = query.where(DocumentRow.user_id.in_(owners))
+    return [(user_id, document_id) for user_id, document_id in session.execute(query)]
