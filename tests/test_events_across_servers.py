@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from postgres_cluster import PostgresCluster, start_or_skip
 from tornado.httpclient import HTTPRequest
@@ -334,3 +335,48 @@ async def test_a_frame_to_everyone_reaches_every_user_on_the_other_server_and_no
             await each.stop()
         for database in databases:
             database.close()
+
+
+async def test_a_listener_heard_again_after_a_loss_makes_search_read_every_document_again(
+    own_cluster: PostgresCluster,
+) -> None:
+    # What other servers said meanwhile was missed: a document re-indexed there would go on
+    # being searched here as it was.
+    if not own_cluster.running:
+        own_cluster.start()
+    url = own_cluster.create_database()
+    forgotten: list[str | None] = []
+    database = Database(url.render_as_string(hide_password=False))
+    events = ServerEvents(database, Hub(), forgotten.append)
+    listeners = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND query LIKE 'LISTEN%'"
+    )
+
+    def cut_once_listening() -> None:
+        with psycopg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+            autocommit=True,
+        ) as conn:
+            deadline = time.monotonic() + 30
+            while not conn.execute(listeners).fetchall():
+                assert time.monotonic() < deadline, "the listener never connected"
+                time.sleep(0.05)
+            assert forgotten == []  # connecting the first time, nothing was missed
+            conn.execute(f"SELECT pg_terminate_backend(pid) FROM ({listeners}) AS l")
+
+    events.start()
+    try:
+        await asyncio.to_thread(cut_once_listening)
+        deadline = time.monotonic() + 30
+        while not forgotten:
+            assert time.monotonic() < deadline, "the listener did not come back"
+            await asyncio.sleep(0.05)
+        assert forgotten == [None]
+    finally:
+        await events.stop()
+        database.close()

@@ -77,7 +77,9 @@ class ServerEvents:
     through it once it runs (`start`); what other servers publish is delivered to this
     process's connections only, never published again."""
 
-    def __init__(self, db: Database, hub: Hub, forget_document: Callable[[str], None]) -> None:
+    def __init__(
+        self, db: Database, hub: Hub, forget_document: Callable[[str | None], None]
+    ) -> None:
         self.hub = hub
         self.forget_document = forget_document
         # Its own notifications come back to it: the server id tells them apart.
@@ -100,7 +102,7 @@ class ServerEvents:
 
     @classmethod
     def for_database(
-        cls, db: Database, hub: Hub, forget_document: Callable[[str], None]
+        cls, db: Database, hub: Hub, forget_document: Callable[[str | None], None]
     ) -> ServerEvents | None:
         """The events of a PostgreSQL store; None on SQLite, whose one process needs none.
         The URL is SQLAlchemy's, postgresql+psycopg://..., as the store's."""
@@ -162,6 +164,8 @@ class ServerEvents:
                             "StudyMate: events from other servers on %s are heard again",
                             self.where,
                         )
+                        # A document changed meanwhile would go on being searched as it was.
+                        self.forget_document(None)
                     attempt = 0
                     await self._serve(conn)
                 return

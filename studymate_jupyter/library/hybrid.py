@@ -220,9 +220,12 @@ class HybridRetriever(Retriever):
         reload()
         event.listen(session, "after_commit", reload, once=True)
 
-    def forget(self, document_id: str) -> None:
+    def forget(self, document_id: str | None) -> None:
         with self._lock:
-            self._segments.pop(document_id, None)
+            if document_id is None:
+                self._segments.clear()
+            else:
+                self._segments.pop(document_id, None)
 
     def _replace_after_commit(
         self, session: Session, dropped: list[str], added: dict[str, Segment]

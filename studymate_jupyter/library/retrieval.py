@@ -51,9 +51,10 @@ class Retriever(Part):
     def vectors_added(self, session: Session, document_id: str) -> None:
         """More of a document's vectors were stored, inside the (short) write that stored them."""
 
-    def forget(self, document_id: str) -> None:
+    def forget(self, document_id: str | None) -> None:
         """Drop what is held in memory for a document that another server re-indexed or
-        removed, so the next search reads it from the database."""
+        removed (None: for every document, when what other servers said may have been
+        missed), so the next search reads it from the database."""
 
     def warm(self, session: Session) -> None:
         """At start, on a database thread: build what searches need in memory (after a
