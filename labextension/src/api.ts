@@ -10,6 +10,7 @@ import type {
   Chat,
   ChatPatch,
   Document,
+  Library,
   Me,
   MessageSearchPage,
   MessagesPage,
@@ -146,8 +147,9 @@ export class StudyMateAPI {
     return this.json<Document>(`documents/${encodeURIComponent(documentId)}`);
   }
 
-  addDocument(path: string): Promise<Document> {
-    const body: NewDocument = { path };
+  /** Add (or re-index) a file: to the user's own library, or the course's (instructors). */
+  addDocument(path: string, library: Library = 'personal'): Promise<Document> {
+    const body: NewDocument = library === 'course' ? { path, library } : { path };
     return this.json<Document>('documents', { method: 'POST', body: JSON.stringify(body) });
   }
 

@@ -175,3 +175,14 @@ export function assistantWarning(info: AssistantInfo): string | null {
   const why = info.detail.trim();
   return `${who} cannot answer now.${why ? ` ${why}` : ''}`;
 }
+
+/**
+ * What a citation says when its file is not in the user's Jupyter files (it cannot be
+ * opened), above the stored passage it shows instead.
+ */
+export function missingFileNote(library?: Document['library']): string {
+  return library === 'course'
+    ? 'This file is not in your Jupyter files (it is in the course library); the passage is ' +
+        'shown below.'
+    : 'This file is no longer in your Jupyter files; the passage is shown below.';
+}

@@ -1,6 +1,7 @@
 /**
  * StudyMate for Jupyter: the chat panel in the right sidebar, its commands, the file-browser
- * "Add to StudyMate library" item, and the `studymate` comm target in notebook kernels.
+ * "Add to StudyMate library" item (and, for instructors, "Add to StudyMate course library"),
+ * and the `studymate` comm target in notebook kernels.
  */
 import {
   ILayoutRestorer,
@@ -17,15 +18,15 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 
 import { chatRendermime } from './components/markdown';
-import { isLibraryFile } from './files';
+import { isInFiles, isLibraryFile } from './files';
 import { safeFileName } from './format';
 import { studymateIcon } from './icon';
 import { StudyMateModel } from './model';
 import { kindOf, openCitation, pdfFragment, ICitationTarget } from './open';
 import { StudyMatePanel } from './panel';
-import { type Citation, isOpenCitationCommMessage } from './protocol';
-import { isDraft } from './reducer';
-import { DEFAULT_SETTINGS, IPanelServices, IStudyMateSettings } from './services';
+import { type Citation, isOpenCitationCommMessage, type Library } from './protocol';
+import { isDraft, isInstructor } from './reducer';
+import { DEFAULT_SETTINGS, IPanelServices, IStudyMateSettings, OpenOutcome } from './services';
 
 const PLUGIN_ID = 'studymate-jupyter:plugin';
 /** The comm target notebook widgets open to ask JupyterLab to show a citation. */
@@ -36,6 +37,7 @@ const STATE_KEY = `${PLUGIN_ID}:panel`;
 namespace CommandIDs {
   export const open = 'studymate:open';
   export const addToLibrary = 'studymate:add-to-library';
+  export const addToCourseLibrary = 'studymate:add-to-course-library';
   export const openCitation = 'studymate:open-citation';
 }
 
@@ -89,18 +91,32 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const model = new StudyMateModel();
     const { commands } = app;
 
-    /** Open a file at a cited place, in JupyterLab where it can, else in a new tab. */
-    const openTarget = async (target: ICitationTarget): Promise<void> => {
+    /**
+     * Open a file at a cited place, in JupyterLab where it can, else in a new tab; `missing`
+     * when it is not in the user's files (asked first: opening it would only end in an error).
+     */
+    const openTarget = async (target: ICitationTarget): Promise<OpenOutcome> => {
+      if (!(await isInFiles(app.serviceManager.contents, target.path))) {
+        return 'missing';
+      }
       if (docManager) {
         const widget = await openCitation(docManager, target);
         if (widget) {
           app.shell.activateById(widget.id);
-          return;
+          return 'opened';
         }
       }
       const hash = kindOf(target.path) === 'pdf' ? pdfFragment(target.page) : '';
       window.open(model.api.fileUrl(target.path) + hash, '_blank', 'noopener');
+      return 'opened';
     };
+
+    /** What the panel says when a notebook widget asks to open a file that is not here. */
+    const tellMissing = (path: string) =>
+      model.notify(
+        `${path} is not in your Jupyter files, so it cannot be opened here (a course library ` +
+          "document's file stays with the instructor); its passages are still cited."
+      );
 
     const services: IPanelServices = {
       model,
@@ -109,7 +125,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         try {
           // Citations carry the path (extension); older servers: ask the library.
           const path = citation.path ?? (await model.document(citation.document_id)).path;
-          await openTarget({
+          return await openTarget({
             path,
             page: citation.page_start,
             anchor: citation.anchor ?? null
@@ -120,6 +136,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
             body: `${citation.filename}: ${String((reason as Error)?.message ?? reason)}`,
             buttons: [Dialog.okButton()]
           });
+          return 'failed';
         }
       },
       insertIntoNotebook: (code: string) => {
@@ -213,10 +230,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return result.button.accept ? result.value : null;
       },
       pickFiles: docManager
-        ? async () => {
+        ? async (library: Library = 'personal') => {
             const result = await FileDialog.getOpenFiles({
               manager: docManager,
-              title: 'Add files to the StudyMate library',
+              title:
+                library === 'course'
+                  ? 'Add files to the StudyMate course library'
+                  : 'Add files to the StudyMate library',
               label: 'PDFs, Markdown, text files and notebooks. Shift- or Ctrl-click for several.',
               filter: item => (item.type === 'directory' || isLibraryFile(item.path) ? {} : null)
             });
@@ -288,16 +308,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.openCitation, {
       label: 'Open a StudyMate citation',
-      execute: args => {
+      execute: async args => {
         const path = typeof args.path === 'string' ? args.path : '';
         if (!path) {
           return;
         }
-        return openTarget({
+        const outcome = await openTarget({
           path,
           page: typeof args.page === 'number' ? args.page : null,
           anchor: typeof args.anchor === 'string' ? args.anchor : null
         });
+        if (outcome === 'missing') {
+          tellMissing(path);
+        }
       }
     });
 
@@ -306,30 +329,50 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const browser = browsers.tracker.currentWidget;
         return browser ? Array.from(browser.selectedItems(), item => item.path) : [];
       };
+      const selectionFits = (): boolean => {
+        const paths = selected();
+        return paths.length > 0 && paths.every(isLibraryFile);
+      };
+      const addSelected = async (library: Library) => {
+        const added = await model.addDocuments(selected().filter(isLibraryFile), library);
+        if (added.length) {
+          app.shell.activateById(panel.id);
+        }
+      };
       commands.addCommand(CommandIDs.addToLibrary, {
         label: 'Add to StudyMate library',
         icon: studymateIcon,
-        isVisible: () => {
-          const paths = selected();
-          return paths.length > 0 && paths.every(isLibraryFile);
-        },
-        execute: async () => {
-          const added = await model.addDocuments(selected().filter(isLibraryFile));
-          if (added.length) {
-            app.shell.activateById(panel.id);
-          }
-        }
+        isVisible: selectionFits,
+        execute: () => addSelected('personal')
       });
-      app.contextMenu.addItem({
-        command: CommandIDs.addToLibrary,
-        selector: '.jp-DirListing-item[data-isdir="false"]',
-        rank: 60
+      // Only instructors may change the course library: for anyone else the server answers
+      // 403, so the item is not offered at all (and a refusal is still reported if it comes).
+      const mayAddToCourse = () => isInstructor(model.state) && selectionFits();
+      commands.addCommand(CommandIDs.addToCourseLibrary, {
+        label: 'Add to StudyMate course library',
+        icon: studymateIcon,
+        isVisible: mayAddToCourse,
+        isEnabled: mayAddToCourse,
+        execute: () => addSelected('course')
       });
+      for (const [command, rank] of [
+        [CommandIDs.addToLibrary, 60],
+        [CommandIDs.addToCourseLibrary, 61]
+      ] as const) {
+        app.contextMenu.addItem({
+          command,
+          selector: '.jp-DirListing-item[data-isdir="false"]',
+          rank
+        });
+      }
     }
 
     if (notebooks) {
       registerCommTargets(notebooks, async data => {
-        await openTarget({ path: data.path, page: data.page, anchor: data.anchor ?? null });
+        const target = { path: data.path, page: data.page, anchor: data.anchor ?? null };
+        if ((await openTarget(target)) === 'missing') {
+          tellMissing(data.path);
+        }
       });
     }
   }

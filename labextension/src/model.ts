@@ -13,6 +13,7 @@ import { chatTitle } from './format';
 import type {
   ChatScope,
   Document,
+  Library,
   MessageSearchPage,
   Passage,
   Rating,
@@ -82,6 +83,7 @@ export class StudyMateModel implements IDisposable {
     this._connection.start();
     void this.refreshChats();
     void this.refreshDocuments();
+    void this.refreshMe();
     void this.refreshRetrieval();
     void this.refreshAssistant();
   }
@@ -351,6 +353,11 @@ export class StudyMateModel implements IDisposable {
     return this.api.searchMessages(query);
   }
 
+  /** Tell the user something in the panel's passing notice. */
+  notify(text: string): void {
+    this._notice.emit(text);
+  }
+
   dismissError(): void {
     this.dispatch({ type: 'error/dismissed' });
   }
@@ -368,6 +375,16 @@ export class StudyMateModel implements IDisposable {
     } catch (reason) {
       // The library may not be there (yet): the chat works without it.
       console.debug('StudyMate: no library', reason);
+    }
+  }
+
+  /** Ask who the user is: an instructor gets the controls that change the course library. */
+  async refreshMe(): Promise<void> {
+    try {
+      this.dispatch({ type: 'me/loaded', me: await this.api.me() });
+    } catch (reason) {
+      // Nobody is an instructor until the server says so: the panel offers only what works.
+      console.debug('StudyMate: who the user is is not known', reason);
     }
   }
 
@@ -407,26 +424,33 @@ export class StudyMateModel implements IDisposable {
   }
 
   /**
-   * Add (or re-index: the server ingests a path again when it is posted again) a file.
-   * `added`: the user is adding it now (the panel lists it with its progress until the chat
-   * has a question).
+   * Add (or re-index: the server ingests a path again when it is posted again) a file, to
+   * the user's own library or the course's. `added`: the user is adding it now (the panel
+   * lists it with its progress until the chat has a question). A refusal (a student adding
+   * to the course: 403 forbidden) is reported with the server's reason.
    */
-  async addDocument(path: string, added = false): Promise<Document | null> {
+  async addDocument(
+    path: string,
+    added = false,
+    library: Library = 'personal'
+  ): Promise<Document | null> {
     try {
-      const document = await this.api.addDocument(path);
+      const document = await this.api.addDocument(path, library);
       this.dispatch({ type: 'document/upserted', document, added });
       return document;
     } catch (reason) {
-      this._report(`Cannot add ${path} to the library`, reason);
+      const where = library === 'course' ? 'the course library' : 'the library';
+      this._report(`Cannot add ${path} to ${where}`, reason);
       return null;
     }
   }
 
   /**
    * Add the files the user chose (a picker, a drop, the file browser's menu), one after the
-   * other; what the library cannot take is named in one notice. Returns those accepted.
+   * other, to `library`; what the library cannot take is named in one notice. Returns those
+   * accepted.
    */
-  async addDocuments(paths: string[]): Promise<Document[]> {
+  async addDocuments(paths: string[], library: Library = 'personal'): Promise<Document[]> {
     const skipped = paths.filter(p => !isLibraryFile(p));
     if (skipped.length) {
       const names = skipped.map(p => p.split('/').pop() || p).join(', ');
@@ -437,7 +461,7 @@ export class StudyMateModel implements IDisposable {
     }
     const accepted: Document[] = [];
     for (const path of paths.filter(isLibraryFile)) {
-      const document = await this.addDocument(path, true);
+      const document = await this.addDocument(path, true, library);
       if (document) {
         accepted.push(document);
       }
@@ -489,9 +513,11 @@ export class StudyMateModel implements IDisposable {
     this._flush();
     void this.refreshChats();
     void this.refreshDocuments();
-    // The server may have restarted with another retriever (or the missing weights added).
+    // The server may have restarted with other instructors,
+    void this.refreshMe();
+    // or with another retriever (or the missing weights added),
     void this.refreshRetrieval();
-    // Or with another model, or its model server may be back (or gone).
+    // or with another model, or its model server may be back (or gone).
     void this.refreshAssistant();
   }
 

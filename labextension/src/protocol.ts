@@ -96,6 +96,8 @@ export type SourceStatus = Passage['source'];
 export type ErrorCode = ErrorData['code'];
 export type StreamMode = NonNullable<AuthData['stream']>;
 export type Rating = Feedback['rating'];
+/** Whose library a document is in: the user's own, or the course's that everyone reads. */
+export type Library = Document['library'];
 /** A message's reactions: emoji → the users who put it on. */
 export type Reactions = NonNullable<Message['reactions']>;
 

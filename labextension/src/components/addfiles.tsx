@@ -1,21 +1,27 @@
 /**
  * Adding files to the library from the panel: the "Add files…" button (JupyterLab's
- * open-files dialog over the Jupyter file tree), the empty-library notice a new chat shows,
- * and the files just added with their progress.
+ * open-files dialog over the Jupyter file tree) and, for instructors, "Add to course…"; the
+ * empty-library notice a new chat shows, and the files just added with their progress.
  */
 import { addIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import type { Library } from '../protocol';
 import { addedDocuments, State } from '../reducer';
 import type { IPanelServices } from '../services';
 import { DocumentSummary } from './document';
 
-/** "Add files…": choose files in the Jupyter file tree and add them. None without a picker. */
+/**
+ * "Add files…" (or "Add to course…" for the course `library`): choose files in the Jupyter
+ * file tree and add them. None without a picker.
+ */
 export function AddFilesButton(props: {
   services: IPanelServices;
   accept?: boolean;
+  library?: Library;
 }): JSX.Element | null {
   const { services } = props;
+  const library = props.library ?? 'personal';
   const [picking, setPicking] = React.useState(false);
   const pick = services.pickFiles;
   if (!pick) {
@@ -24,9 +30,9 @@ export function AddFilesButton(props: {
   const onClick = async () => {
     setPicking(true);
     try {
-      const paths = await pick();
+      const paths = await pick(library);
       if (paths.length) {
-        await services.model.addDocuments(paths);
+        await services.model.addDocuments(paths, library);
       }
     } finally {
       setPicking(false);
@@ -36,12 +42,18 @@ export function AddFilesButton(props: {
     <button
       type="button"
       className={`jp-StudyMate-button${props.accept ? ' jp-mod-accept' : ''}`}
-      title="Choose PDFs, Markdown, text files or notebooks to add to the StudyMate library"
+      title={
+        library === 'course'
+          ? 'Choose PDFs, Markdown, text files or notebooks to add to the course library, ' +
+            'which every student reads'
+          : 'Choose PDFs, Markdown, text files or notebooks to add to the StudyMate library'
+      }
       disabled={picking}
       onClick={() => void onClick()}
     >
       <addIcon.react tag="span" className="jp-StudyMate-buttonIcon" />
-      Add files{'\u2026'}
+      {library === 'course' ? 'Add to course' : 'Add files'}
+      {'\u2026'}
     </button>
   );
 }

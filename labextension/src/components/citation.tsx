@@ -1,13 +1,16 @@
 /**
  * A citation chip `[n] file p.X–Y` (`[n] file § Section` for a Markdown section or notebook
- * cell): click opens the document at the page or anchor, hover or the expander shows the
- * cited passage (fetched once from the library) under its section title.
+ * cell), marked "course" when it cites the course library: click opens the document at the
+ * page or anchor, hover or the expander shows the cited passage (fetched once from the
+ * library) under its section title. A file that is not in the user's Jupyter files (a course
+ * document on a student's server) cannot be opened: the chip says so and shows the passage.
  */
 import * as React from 'react';
 
-import { citationLabel, citationTitle, passageBody } from '../format';
+import { citationLabel, citationTitle, missingFileNote, passageBody } from '../format';
 import type { Citation, Passage } from '../protocol';
 import type { IPanelServices } from '../services';
+import { CourseBadge } from './course';
 
 export interface ICitationProps {
   n: number;
@@ -16,7 +19,7 @@ export interface ICitationProps {
   showScores: boolean;
 }
 
-type Preview =
+export type Preview =
   | { state: 'idle' | 'loading' }
   | { state: 'ready'; chunk: Passage }
   | { state: 'failed'; reason: string };
@@ -26,12 +29,43 @@ const SOURCE_NOTE: Record<string, string> = {
   removed: 'The document has left the library: this is the passage as it was cited.'
 };
 
+/** The cited passage as far as it has loaded, under `note` when there is one to read first. */
+export function PassageContent(props: { passage: Preview; note?: string | null }): JSX.Element {
+  const { passage, note } = props;
+  return (
+    <>
+      {note && (
+        <span className="jp-StudyMate-passageNote jp-StudyMate-missingFile" role="status">
+          {note}
+        </span>
+      )}
+      {passage.state === 'ready' && (
+        <>
+          {passage.chunk.section && (
+            <span className="jp-StudyMate-passageHeading">{passage.chunk.section}</span>
+          )}
+          <span className="jp-StudyMate-passageText">
+            {passageBody(passage.chunk.text, passage.chunk.section)}
+          </span>
+          {passage.chunk.source && SOURCE_NOTE[passage.chunk.source] && (
+            <span className="jp-StudyMate-passageNote">{SOURCE_NOTE[passage.chunk.source]}</span>
+          )}
+        </>
+      )}
+      {(passage.state === 'loading' || passage.state === 'idle') && 'Loading the passage\u2026'}
+      {passage.state === 'failed' && `The passage is not available (${passage.reason}).`}
+    </>
+  );
+}
+
 export function CitationChip(props: ICitationProps): JSX.Element {
   const { n, citation, services, showScores } = props;
   const [passage, setPassage] = React.useState<Preview>({ state: 'idle' });
   const [expanded, setExpanded] = React.useState(false);
   const [hover, setHover] = React.useState(false);
   const [opening, setOpening] = React.useState(false);
+  // Set once opening found no such file: from then on the chip shows the passage instead.
+  const [missing, setMissing] = React.useState(false);
 
   const load = React.useCallback(() => {
     if (passage.state !== 'idle') {
@@ -47,7 +81,11 @@ export function CitationChip(props: ICitationProps): JSX.Element {
   const open = async () => {
     setOpening(true);
     try {
-      await services.openCitation(citation);
+      if ((await services.openCitation(citation)) === 'missing') {
+        setMissing(true);
+        setExpanded(true);
+        load();
+      }
     } finally {
       setOpening(false);
     }
@@ -89,27 +127,17 @@ export function CitationChip(props: ICitationProps): JSX.Element {
       >
         {expanded ? '\u25BE' : '\u25B8'}
       </button>
+      <CourseBadge library={citation.library} />
       {show && (
         <span
           id={id}
           role="tooltip"
           className={`jp-StudyMate-passage${expanded ? '' : ' jp-mod-floating'}`}
         >
-          {passage.state === 'ready' && (
-            <>
-              {passage.chunk.section && (
-                <span className="jp-StudyMate-passageHeading">{passage.chunk.section}</span>
-              )}
-              <span className="jp-StudyMate-passageText">
-                {passageBody(passage.chunk.text, passage.chunk.section)}
-              </span>
-              {passage.chunk.source && SOURCE_NOTE[passage.chunk.source] && (
-                <span className="jp-StudyMate-passageNote">{SOURCE_NOTE[passage.chunk.source]}</span>
-              )}
-            </>
-          )}
-          {(passage.state === 'loading' || passage.state === 'idle') && 'Loading the passage\u2026'}
-          {passage.state === 'failed' && `The passage is not available (${passage.reason}).`}
+          <PassageContent
+            passage={passage}
+            note={missing ? missingFileNote(citation.library) : null}
+          />
         </span>
       )}
     </span>

@@ -2,8 +2,9 @@
  * The panel's state and the pure reducer that folds server frames and user actions into it,
  * composed of one module per slice: `state` (its shape and the actions), `messages`,
  * `conversation` (echoes and pages), `outbox` (connection and offline queue), `drafts` (new
- * chats), `chats`, `typing`, `library`, `assistant`, `reactions` (reactions and feedback),
- * `read` (unread counts and when to say a chat was read) and `focus` (a message to show).
+ * chats), `chats`, `typing`, `library`, `me` (whether an instructor), `assistant`,
+ * `reactions` (reactions and feedback), `read` (unread counts and when to say a chat was
+ * read) and `focus` (a message to show).
  *
  * No DOM, no network, no JupyterLab: everything here is unit-tested with jest.
  */
@@ -14,6 +15,7 @@ import { applyMessage, mergePage } from './conversation';
 import { reduceDrafts } from './drafts';
 import { reduceFocus } from './focus';
 import { applyLibraryFrame, reduceLibrary } from './library';
+import { reduceMe } from './me';
 import { applyDelta } from './messages';
 import { reduceOutbox, refuse } from './outbox';
 import { applyFeedback, applyReaction } from './reactions';
@@ -35,7 +37,14 @@ export { mergePage } from './conversation';
 export { draftsToCreate, dueMessages } from './outbox';
 export { isBlankDraft } from './drafts';
 export { typingIn } from './typing';
-export { addedDocuments, libraryIsEmpty, retrievalNotice } from './library';
+export {
+  addedDocuments,
+  courseDocuments,
+  libraryIsEmpty,
+  personalDocuments,
+  retrievalNotice
+} from './library';
+export { isInstructor } from './me';
 export { endsReplyInError } from './assistant';
 export { focusStep } from './focus';
 export type { FocusStep } from './focus';
@@ -67,6 +76,8 @@ export function reduce(state: State, action: Action): State {
     case 'retrieval/loaded':
     case 'retrieval/dismissed':
       return reduceLibrary(state, action);
+    case 'me/loaded':
+      return reduceMe(state, action);
     case 'assistant/loaded':
       return reduceAssistant(state, action);
     case 'focus/set':

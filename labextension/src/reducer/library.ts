@@ -99,3 +99,14 @@ export function addedDocuments(state: State): Document[] {
     .map(id => state.documents.find(d => d.id === id))
     .filter((d): d is Document => d !== undefined);
 }
+
+/** The documents of the course library, which every user on the server reads. */
+export function courseDocuments(state: State): Document[] {
+  return state.documents.filter(d => d.library === 'course');
+}
+
+/** The user's own documents ("My documents"). */
+export function personalDocuments(state: State): Document[] {
+  // A document from a server older than the course library has no `library`: it is the user's.
+  return state.documents.filter(d => d.library !== 'course');
+}

@@ -7,6 +7,7 @@ import type {
   Chat,
   ChatScope,
   Document,
+  Me,
   Message,
   RetrievalInfo,
   ServerFrame
@@ -81,6 +82,8 @@ export interface State {
   retrieval: RetrievalInfo | null;
   /** The retrieval notice the user dismissed: the same one is not shown again. */
   dismissedNotice: string | null;
+  /** Who the user is (`GET me`): whether an instructor; `null` until the server said. */
+  me: Me | null;
   /** Who answers and whether it can now (`GET assistant`); `null` until the server said. */
   assistant: AssistantInfo | null;
   lastError: ErrorInfo | null;
@@ -123,6 +126,7 @@ export function initialState(): State {
     progress: {},
     retrieval: null,
     dismissedNotice: null,
+    me: null,
     assistant: null,
     lastError: null,
     focus: null,
@@ -153,6 +157,7 @@ export type Action =
   | { type: 'document/removed'; documentId: string }
   | { type: 'retrieval/loaded'; info: RetrievalInfo }
   | { type: 'retrieval/dismissed' }
+  | { type: 'me/loaded'; me: Me }
   | { type: 'assistant/loaded'; info: AssistantInfo }
   | { type: 'focus/set'; chatId: string; messageId: string }
   | { type: 'focus/cleared' }
