@@ -14,10 +14,29 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import URL
 
+if TYPE_CHECKING:
+    import psycopg
+
 INSTALL_HINT = "PostgreSQL is not installed: apt-get install postgresql"
+
+
+def connect_database(url: URL) -> psycopg.Connection[Any]:
+    """An autocommit psycopg connection to the database of a SQLAlchemy URL, as a test reads
+    or changes it beside the servers."""
+    import psycopg  # the test extra's; imported here so SQLite-only runs never need it
+
+    return psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=url.database,
+        autocommit=True,
+    )
 
 
 def free_port() -> int:
@@ -156,16 +175,7 @@ class PostgresCluster:
             self.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
     def execute(self, statement: str) -> None:
-        import psycopg  # the test extra's; imported here so SQLite-only runs never need it
-
-        with psycopg.connect(
-            host="127.0.0.1",
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
+        with connect_database(self.url()) as conn:
             conn.execute(statement)  # type: ignore[arg-type]  # our own fixed statements
 
 

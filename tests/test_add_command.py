@@ -191,6 +191,12 @@ async def test_vectors_that_failed_are_reported_but_the_file_was_added(quick_pol
     assert "vectors failed  a.pdf: it is searchable by its words only" in err
 
 
+def add_to_course(server: ServerProcess, path: str) -> subprocess.CompletedProcess[str]:
+    return studymate(
+        "add", "--course", path, "--url", server.url, "--token", server.token, cwd=server.root_dir
+    )
+
+
 async def test_an_instructor_adds_to_the_course_library_through_the_running_server(tmp_path):
     server = ServerProcess(
         tmp_path, extra_args=["--StudyMate.owner_id=alice", "--StudyMate.instructors=alice"]
@@ -198,17 +204,7 @@ async def test_an_instructor_adds_to_the_course_library_through_the_running_serv
     write_course(server.root_dir)
     await asyncio.to_thread(server.start)
     try:
-        done = await asyncio.to_thread(
-            studymate,
-            "add",
-            "--course",
-            "physics/waves.md",
-            "--url",
-            server.url,
-            "--token",
-            server.token,
-            cwd=server.root_dir,
-        )
+        done = await asyncio.to_thread(add_to_course, server, "physics/waves.md")
         assert done.returncode == 0, done.stderr
         assert "passages, course library)" in done.stdout
         (document,) = server.get("studymate/api/documents")["documents"]
@@ -222,17 +218,7 @@ async def test_anyone_else_is_refused_the_course_library_and_nothing_is_added(tm
     write_course(server.root_dir)
     await asyncio.to_thread(server.start)
     try:
-        done = await asyncio.to_thread(
-            studymate,
-            "add",
-            "--course",
-            "physics/waves.md",
-            "--url",
-            server.url,
-            "--token",
-            server.token,
-            cwd=server.root_dir,
-        )
+        done = await asyncio.to_thread(add_to_course, server, "physics/waves.md")
         assert done.returncode == 1
         assert (
             "failed  physics/waves.md: only instructors can change the course library"

@@ -102,11 +102,11 @@ async def test_only_instructors_add_re_index_or_remove_course_documents(call, nu
     document = await settled(
         call, "alice", (await call("alice", "documents", method="POST", body=body))["id"]
     )
-    for attempt in (
-        call("bob", "documents", method="POST", body=body),
-        call("bob", "documents", document["id"], method="DELETE"),
-    ):
-        assert await refused(attempt) == (403, "forbidden")
+    assert await refused(call("bob", "documents", method="POST", body=body)) == (403, "forbidden")
+    assert await refused(call("bob", "documents", document["id"], method="DELETE")) == (
+        403,
+        "forbidden",
+    )
     assert [d["id"] for d in (await call("bob", "documents"))["documents"]] == [document["id"]]
 
     await call("alice", "documents", document["id"], method="DELETE")
@@ -114,16 +114,16 @@ async def test_only_instructors_add_re_index_or_remove_course_documents(call, nu
     assert await refused(call("bob", "documents", document["id"])) == (404, "not_found")
 
 
-async def test_a_students_own_document_beside_the_course_stays_their_own(call, numbers):
-    course = await settled(
-        call,
-        "alice",
-        (
-            await call(
-                "alice", "documents", method="POST", body={"path": numbers, "library": "course"}
-            )
-        )["id"],
+async def added_to_course(call, path: str) -> dict[str, Any]:
+    """Alice (an instructor) adds `path` to the course library; the document once indexed."""
+    body = {"path": path, "library": "course"}
+    return await settled(
+        call, "alice", (await call("alice", "documents", method="POST", body=body))["id"]
     )
+
+
+async def test_a_students_own_document_beside_the_course_stays_their_own(call, numbers):
+    course = await added_to_course(call, numbers)
     # Bob adds the same file to his own library: a document of his, apart from the course's.
     own = await settled(
         call, "bob", (await call("bob", "documents", method="POST", body={"path": numbers}))["id"]
@@ -153,15 +153,7 @@ async def test_a_malformed_library_is_a_bad_request(call, numbers):
 async def test_a_students_chat_limited_to_a_course_folder_draws_on_the_course_documents_in_it(
     call, chat_ws, numbers, jp_root_dir
 ):
-    course = await settled(
-        call,
-        "alice",
-        (
-            await call(
-                "alice", "documents", method="POST", body={"path": numbers, "library": "course"}
-            )
-        )["id"],
-    )
+    course = await added_to_course(call, numbers)
     (jp_root_dir / "notes").mkdir()
     (jp_root_dir / "notes" / "primes.md").write_text(
         "# My primes\n\nA prime number is a whole number with exactly two factors; "

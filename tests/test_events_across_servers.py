@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from postgres_cluster import PostgresCluster, start_or_skip
+from postgres_cluster import PostgresCluster, connect_database, start_or_skip
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -354,14 +353,7 @@ async def test_a_listener_heard_again_after_a_loss_makes_search_read_every_docum
     )
 
     def cut_once_listening() -> None:
-        with psycopg.connect(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            dbname=url.database,
-            autocommit=True,
-        ) as conn:
+        with connect_database(url) as conn:
             deadline = time.monotonic() + 30
             while not conn.execute(listeners).fetchall():
                 assert time.monotonic() < deadline, "the listener never connected"

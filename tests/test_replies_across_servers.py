@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from fake_llm import FakeLLM
+from postgres_cluster import connect_database
 from sqlalchemy.engine import URL
 from waiting import until
 
@@ -53,14 +54,7 @@ def servers(tmp_path: Path, postgres_url: URL, llm: FakeLLM) -> Iterator[list[Se
 def database(postgres_url: URL) -> Iterator[psycopg.Connection[Any]]:
     """The shared database as the test reads it, beside the servers (off the test's loop,
     which runs the model the servers stream from)."""
-    with psycopg.connect(
-        host=postgres_url.host,
-        port=postgres_url.port,
-        user=postgres_url.username,
-        password=postgres_url.password,
-        dbname=postgres_url.database,
-        autocommit=True,
-    ) as conn:
+    with connect_database(postgres_url) as conn:
         yield conn
 
 
