@@ -19,6 +19,7 @@ from . import (
     hybrid_search,
     ingest,
     persistence,
+    postgres,
     retrieval,
     roundtrip,
     soak,
@@ -35,6 +36,8 @@ FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 # shared cores), so a plain run leaves it out: `--only 8` runs it.
 DEFAULT_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "9")
 # Figure 10 is the soak (bench/soak.py; 15 minutes, 1.5 with --quick): `--only 10` runs it.
+# Figure 11 is StudyMate on PostgreSQL (bench/postgres.py; needs its server binaries, and builds
+# a library of 100,000 chunks): `--only 11` runs it.
 
 
 STARTED = time.monotonic()
@@ -77,7 +80,11 @@ def run(sizes: Sizes, workdir: Path, figures: tuple[str, ...] = FIGURES) -> dict
             found, not_measured = [], [("6. retrieval", f"failed: {type(exc).__name__}: {exc}")]
         rows += found
         missing += not_measured
-    for figure, what, module in (("7", "hybrid search", hybrid_search), ("8", "ingestion", ingest)):
+    for figure, what, module in (
+        ("7", "hybrid search", hybrid_search),
+        ("8", "ingestion", ingest),
+        ("11", "PostgreSQL", postgres),
+    ):
         if figure in figures:
             log(f"{figure}. {what}")
             try:
@@ -116,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_FIGURES),
-        help=f"figures to run, e.g. 1,2 (default: {','.join(DEFAULT_FIGURES)}; 8, 10 when named)",
+        help=f"figures to run, e.g. 1,2 (default: {','.join(DEFAULT_FIGURES)}; 8, 10, 11 "
+        "when named)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     args = parser.parse_args(argv)

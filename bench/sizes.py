@@ -38,6 +38,10 @@ class Sizes:
     embed_chunks_fast: int  # chunks wordllama encodes per repetition
     embed_reps: int
     embed_pages: int  # pages pypdf extracts for its baseline rate
+    # Figure 11 (bench/postgres.py): servers on one PostgreSQL, writers on each, chunks searched.
+    pg_servers: int = 4
+    pg_writers: int = 50
+    pg_chunks: int = 100_000
     # Idle after each round trip (and its reply) in the after-idle latency rows, as between a
     # person's keystrokes and questions; those rows take a quarter of the samples.
     idle_gap: float = 0.02
@@ -97,6 +101,7 @@ QUICK = replace(
     search_samples=30,
     answer_samples=5,
     hybrid_chunks=10_000,
+    pg_chunks=10_000,
     ingest_hybrid=False,
     ingest_sections=30,
     embed_chunks=64,
@@ -129,6 +134,9 @@ TINY = replace(
     answer_samples=2,
     hybrid_chunks=500,
     hybrid_samples=5,
+    pg_servers=2,
+    pg_writers=2,
+    pg_chunks=500,
     ingest_sections=2,
     embed_chunks=8,
     embed_chunks_fast=64,
