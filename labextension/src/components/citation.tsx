@@ -102,32 +102,35 @@ export function CitationChip(props: ICitationProps): JSX.Element {
       }}
       onMouseLeave={() => setHover(false)}
     >
-      <button
-        type="button"
-        className="jp-StudyMate-chip"
-        title={citationTitle(citation, showScores)}
-        aria-describedby={show ? id : undefined}
-        data-document-id={citation.document_id}
-        data-page={citation.page_start}
-        disabled={opening}
-        onClick={() => void open()}
-      >
-        {citationLabel(n, citation)}
-      </button>
-      <button
-        type="button"
-        className="jp-StudyMate-chipExpand"
-        aria-expanded={expanded}
-        aria-label={`Show passage ${n}`}
-        title="Show the cited passage"
-        onClick={() => {
-          setExpanded(!expanded);
-          load();
-        }}
-      >
-        {expanded ? '\u25BE' : '\u25B8'}
-      </button>
-      <CourseBadge library={citation.library} />
+      {/* One row that shrinks the file name, so that the mark never wraps off on its own. */}
+      <span className="jp-StudyMate-chipRow">
+        <button
+          type="button"
+          className="jp-StudyMate-chip"
+          title={citationTitle(citation, showScores)}
+          aria-describedby={show ? id : undefined}
+          data-document-id={citation.document_id}
+          data-page={citation.page_start}
+          disabled={opening}
+          onClick={() => void open()}
+        >
+          {citationLabel(n, citation)}
+        </button>
+        <button
+          type="button"
+          className="jp-StudyMate-chipExpand"
+          aria-expanded={expanded}
+          aria-label={`Show passage ${n}`}
+          title="Show the cited passage"
+          onClick={() => {
+            setExpanded(!expanded);
+            load();
+          }}
+        >
+          {expanded ? '\u25BE' : '\u25B8'}
+        </button>
+        <CourseBadge library={citation.library} />
+      </span>
       {show && (
         <span
           id={id}

@@ -164,10 +164,8 @@ export function Library(props: ILibraryProps): JSX.Element {
           title="Course library"
           documents={course}
           empty={
-            libraryIsEmpty(state)
-              ? null
-              : 'Nothing in the course library yet: \u201cAdd to course\u2026\u201d puts ' +
-                'material there for every student.'
+            'Nothing in the course library yet: \u201cAdd to course\u2026\u201d puts ' +
+            'material there for every student.'
           }
           editable={instructor}
           state={state}
