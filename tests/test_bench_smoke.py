@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` lives beside `tests`
 
@@ -64,3 +67,22 @@ def test_a_few_seconds_of_soak_exit_0_and_print_their_figures(tmp_path):
     assert result["figures"]["acknowledged"] > 0
     assert result["figures"]["store"]["not_stored_exactly_once"] == 0
     assert result["failures"] == []
+
+
+def test_the_postgresql_figure_runs_servers_on_one_cluster_and_reports_positive_numbers(tmp_path):
+    from postgres_cluster import postgres_bindir
+
+    if postgres_bindir() is None and os.environ.get("CI") != "true":
+        pytest.skip("PostgreSQL is not installed")
+    result = run(TINY, tmp_path, ("11",))
+
+    assert result["not_measured"] == []
+    labels = [figure["label"] for figure in result["figures"]]
+    assert {figure["section"] for figure in result["figures"]} == {"11."}
+    assert any(label.startswith("acknowledged user messages, 2 servers") for label in labels)
+    assert any("durable message echo p99" in label for label in labels)
+    for retriever in ("bm25", "hybrid"):
+        assert any(f"({retriever})" in label and "p99" in label for label in labels)
+    for figure in result["figures"]:
+        for key in ("ours", "baseline", "ratio"):
+            assert figure[key]["min"] > 0
