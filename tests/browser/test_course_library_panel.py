@@ -1,7 +1,8 @@
 """The course library from JupyterLab: an instructor adds a course PDF from the file browser
-and sees it cited with the "course" mark; then a student's server on the same database,
-where the file is not: the course document is listed read-only, the file browser offers no
-course command, and the citation shows the stored passage instead of opening the file."""
+and notes with "Add to course…", and sees the PDF cited with the "course" mark; then a
+student's server on the same database, where the files are not: the course documents are
+listed read-only, the file browser offers no course command, and the citation shows the
+stored passage instead of opening the file."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from studymate_jupyter.pytest_plugin import ServerProcess
 INSTRUCTOR = "alice"
 STUDENT = "bob"
 COURSE_PDF = "thermo-syllabus.pdf"
+COURSE_NOTES = "heat-capacity.md"
 #: A two-page course PDF: the second law on page 2.
 THERMO_PAGES = [
     page_of("the course", ["Thermodynamics, the course outline.", "Heat, work and energy."]),
@@ -40,6 +42,9 @@ THERMO_PAGES = [
         ],
     ),
 ]
+HEAT_NOTES = "# Heat capacity\n\n" + " ".join(
+    ["The heat capacity of a body is the heat it takes to warm it by one kelvin."] * 5
+)
 QUESTION = "What does the second law of thermodynamics say about entropy?"
 NOT_IN_FILES = (
     "This file is not in your Jupyter files (it is in the course library); the passage is "
@@ -90,6 +95,25 @@ def test_an_instructor_adds_a_course_pdf_from_the_file_browser(
     shot(page, "course-library-instructor")
 
 
+def test_an_instructor_adds_course_notes_with_add_to_course(page: Any, lab: ServerProcess) -> None:
+    (lab.root_dir / COURSE_NOTES).write_text(HEAT_NOTES)
+    panel(page).get_by_role("button", name="Add to course\u2026").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Add files to the StudyMate course library")
+    dialog.locator(".jp-DirListing-item").filter(has_text=COURSE_NOTES).click()
+    dialog.get_by_role("button", name="Select").click()
+    expect(dialog).to_have_count(0)
+    document = course_section(page).locator(".jp-StudyMate-document", has_text=COURSE_NOTES)
+    expect(document).to_have_attribute("data-status", "ready")
+    expect(own_section(page).locator(".jp-StudyMate-document")).to_have_count(0)
+    listed = lab.call("GET", "studymate/api/documents")["documents"]
+    assert {d["path"]: d["library"] for d in listed} == {
+        COURSE_PDF: "course",
+        COURSE_NOTES: "course",
+    }
+    shot(page, "course-added-with-the-picker")
+
+
 def test_the_answer_cites_the_course_document_with_the_course_mark(page: Any) -> None:
     panel(page).get_by_role("tab", name="Chats").click()
     ask(page, QUESTION)
@@ -115,6 +139,7 @@ def test_a_student_on_the_same_database_reads_the_course_document_without_its_fi
         f"--StudyMate.db_url=sqlite:///{lab.db_path}",
     ]
     (lab.root_dir / COURSE_PDF).unlink()
+    (lab.root_dir / COURSE_NOTES).unlink()
     (lab.root_dir / "my-notes.md").write_text("# My notes\n\nNothing about entropy yet.\n")
     lab.start(timeout=90)
     assert lab.get("studymate/api/me")["instructor"] is False
@@ -124,7 +149,9 @@ def test_a_student_on_the_same_database_reads_the_course_document_without_its_fi
     panel(page).get_by_role("tab", name="Library").click()
     document = course_section(page).locator(".jp-StudyMate-document", has_text=COURSE_PDF)
     expect(document).to_have_attribute("data-status", "ready")
-    expect(document.get_by_role("button")).to_have_count(0)  # read-only: no re-index, no remove
+    expect(course_section(page).locator(".jp-StudyMate-document")).to_have_count(2)
+    # Read-only: no re-index, no remove, on any course document.
+    expect(course_section(page).get_by_role("button")).to_have_count(0)
     expect(own_section(page)).to_contain_text("None of your own yet")
     expect(panel(page).get_by_role("button", name="Add to course\u2026")).to_have_count(0)
     expect(panel(page).get_by_role("button", name="Add files\u2026")).to_be_visible()

@@ -8,6 +8,7 @@ import * as React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 
 import { StudyMateError } from '../api';
+import { AddedDocuments } from '../components/addfiles';
 import { CitationChip, PassageContent } from '../components/citation';
 import { Library } from '../components/library';
 import { isInFiles } from '../files';
@@ -138,6 +139,18 @@ describe('adding to the course library', () => {
       [syllabus.path, 'course'],
       [notes.path, 'personal']
     ]);
+  });
+
+  it('marks what an instructor just added to the course among the files added', () => {
+    let s = reduce(connected(), { type: 'documents/loaded', documents: [] });
+    s = reduce(s, { type: 'document/upserted', document: syllabus, added: true });
+    s = reduce(s, { type: 'document/upserted', document: notes, added: true });
+    const html = renderToStaticMarkup(React.createElement(AddedDocuments, { state: s }));
+    const items = html.split('<li ').slice(1);
+    expect(items).toHaveLength(2);
+    expect(items[0]).toContain('syllabus.pdf');
+    expect(items[0]).toContain('aria-label="From the course library"');
+    expect(items[1]).not.toContain('From the course library');
   });
 
   it('learns from GET me whether the user is an instructor', async () => {

@@ -9,6 +9,7 @@ import * as React from 'react';
 import type { Library } from '../protocol';
 import { addedDocuments, State } from '../reducer';
 import type { IPanelServices } from '../services';
+import { CourseBadge } from './course';
 import { DocumentSummary } from './document';
 
 /**
@@ -77,7 +78,10 @@ export function EmptyLibrary(props: { services: IPanelServices }): JSX.Element {
   );
 }
 
-/** The files the user added from this panel, with their indexing progress. */
+/**
+ * The files the user added from this panel, with their indexing progress; those an
+ * instructor added to the course are marked so.
+ */
 export function AddedDocuments(props: { state: State }): JSX.Element | null {
   const { state } = props;
   const documents = addedDocuments(state);
@@ -93,6 +97,7 @@ export function AddedDocuments(props: { state: State }): JSX.Element | null {
         {documents.map(doc => (
           <li key={doc.id} className="jp-StudyMate-document" data-status={doc.status}>
             <DocumentSummary doc={doc} progress={state.progress[doc.id]} />
+            <CourseBadge library={doc.library} />
           </li>
         ))}
       </ul>

@@ -135,7 +135,7 @@ export function Library(props: ILibraryProps): JSX.Element {
         notice={retrievalNotice(state)}
         onDismiss={() => model.dismissRetrievalNotice()}
       />
-      <div className="jp-StudyMate-libraryBar">
+      <div className={`jp-StudyMate-libraryBar${instructor ? ' jp-mod-course' : ''}`}>
         <AddFilesButton services={services} />
         {instructor && <AddFilesButton services={services} library="course" />}
         <span className="jp-StudyMate-hint">
