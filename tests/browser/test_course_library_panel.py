@@ -193,5 +193,21 @@ def test_the_student_opening_the_course_citation_sees_the_passage_instead(page: 
     shot(page, "course-citation-student")
 
 
+def test_in_the_dark_theme_the_course_mark_and_the_note_read_well(page: Any) -> None:
+    page.get_by_role("menuitem", name="Settings").click()
+    page.locator(".lm-Menu-item", has_text=re.compile(r"^Theme$")).hover()
+    page.get_by_role("menuitem", name="JupyterLab Dark", exact=True).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
+    citation = assistant_messages(page).last.locator(".jp-StudyMate-citation").first
+    page.mouse.move(0, 0)  # off the chip: read as it sits, not hovered
+    assert_readable(
+        {
+            "not-in-files note": citation.locator(".jp-StudyMate-passage").get_by_role("status"),
+            "course mark": citation.get_by_role("img", name="From the course library"),
+        }
+    )
+    shot(page, "course-citation-student-dark")
+
+
 def test_the_panel_raised_no_uncaught_errors() -> None:
     assert [e for e in PAGE_ERRORS if "studymate-jupyter" in e] == []
