@@ -114,8 +114,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     /** What the panel says when a notebook widget asks to open a file that is not here. */
     const tellMissing = (path: string) =>
       model.notify(
-        `${path} is not in your Jupyter files, so it cannot be opened here (a course library ` +
-          "document's file stays with the instructor); its passages are still cited."
+        `Cannot open ${path}: it is not in your Jupyter files (the file of a course library ` +
+          "document may be only in the instructor's)."
       );
 
     const services: IPanelServices = {
