@@ -324,10 +324,12 @@ def replicate(db: Database, target: int) -> int:
                     text(
                         "INSERT INTO chunk_search (rowid, heading, body, keywords, words) "
                         "SELECT c.rowid, s.heading, s.body, s.keywords, s.words FROM chunks c "
-                        "JOIN chunks o ON c.id = :prefix || o.id "
+                        # The original by its unique id (an index lookup per copy): joined the
+                        # other way, on prefix || o.id, a stale plan once scanned every chunk.
+                        "JOIN chunks o ON o.id = substr(c.id, :skip) "
                         "JOIN chunk_search s ON s.rowid = o.rowid WHERE c.document_id = :new"
                     ),
-                    {"prefix": f"c{copy}-", "new": new},
+                    {"skip": len(f"c{copy}-") + 1, "new": new},
                 )
         return count()
 
