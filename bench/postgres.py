@@ -9,24 +9,24 @@
   one of those users (who reads the course's and their own): library search p50/p99 with the
   `bm25` and `hybrid` retrievers, beside the plain tsvector query (GIN match, ts_rank, 40 rows).
 
-The cluster is tests/postgres_cluster.py's, started with PostgreSQL's default durability
-(fsync and synchronous_commit on, unlike the tests' cluster) and room for the raw loop's
-connections beside the servers' pools.
+The cluster is the tests' (studymate_jupyter/postgres_cluster.py), started with PostgreSQL's
+default durability (fsync and synchronous_commit on, unlike the tests') and room for the raw
+loop's connections beside the servers' pools.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import text
 
+from studymate_jupyter import postgres_cluster
 from studymate_jupyter.identity import COURSE_OWNER
 from studymate_jupyter.library.hybrid import HybridRetriever
 from studymate_jupyter.library.retrieval import Bm25Retriever
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from studymate_jupyter.library.retrieval import Retriever
     from studymate_jupyter.passages import Hit
+    from studymate_jupyter.postgres_cluster import PostgresCluster
 
     from .sizes import Sizes
 
@@ -63,56 +64,9 @@ RAW_SEARCH = (
 VECTOR_BATCH = 5000
 
 
-def _cluster_module() -> Any:
-    # tests/ is not a package the bench installs; the cluster helper lives there for the tests.
-    import sys
-
-    from .servers import REPO
-
-    if str(REPO / "tests") not in sys.path:
-        sys.path.insert(0, str(REPO / "tests"))
-    return importlib.import_module("postgres_cluster")
-
-
-def start_cluster() -> Any:
+def start_cluster() -> PostgresCluster:
     """A started cluster at PostgreSQL's default durability; LookupError without PostgreSQL."""
-    pc = _cluster_module()
-
-    class BenchCluster(pc.PostgresCluster):  # type: ignore[name-defined,misc]
-        def start(self) -> None:
-            # fsync and synchronous_commit as shipped: the figure is about durable commits.
-            options = (
-                f"-p {self.port} -h 127.0.0.1 -k {self.folder} "
-                "-c max_connections=400 -c shared_buffers=256MB"
-            )
-            self._run(
-                [
-                    str(self.bindir / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-l",
-                    str(self.log),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            )
-            self.running = True
-
-    bindir = pc.postgres_bindir()
-    if bindir is None:
-        raise LookupError(pc.INSTALL_HINT)
-    cluster = BenchCluster(bindir)
-    try:
-        cluster.init()
-        cluster.start()
-    except BaseException:
-        cluster.remove()
-        raise
-    return cluster
+    return postgres_cluster.start_cluster(postgres_cluster.DURABLE)
 
 
 def url_text(url: URL) -> str:
@@ -129,7 +83,7 @@ def conninfo(url: URL) -> str:
 # ---- writers ----------------------------------------------------------------------------------
 
 
-def writers(workdir: Path, sizes: Sizes, cluster: Any) -> list[Row]:
+def writers(workdir: Path, sizes: Sizes, cluster: PostgresCluster) -> list[Row]:
     url = cluster.create_database()
     Database(url_text(url)).close()  # the schema, through the migrations
     total = sizes.pg_servers * sizes.pg_writers
@@ -402,7 +356,7 @@ def time_raw(url: URL, qs: list[str]) -> list[float]:
     return out
 
 
-def search(workdir: Path, sizes: Sizes, cluster: Any) -> list[Row]:
+def search(workdir: Path, sizes: Sizes, cluster: PostgresCluster) -> list[Row]:
     url = cluster.create_database()
     try:
         chunks = build_library(workdir, sizes, url)

@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_cluster import PostgresCluster, start_or_skip
 from sqlalchemy.engine import URL
+
+from studymate_jupyter.postgres_cluster import PostgresCluster, start_or_skip
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "studymate_jupyter.pytest_plugin"]
 

@@ -70,7 +70,7 @@ def test_a_few_seconds_of_soak_exit_0_and_print_their_figures(tmp_path):
 
 
 def test_the_postgresql_figure_runs_servers_on_one_cluster_and_reports_positive_numbers(tmp_path):
-    from postgres_cluster import postgres_bindir
+    from studymate_jupyter.postgres_cluster import postgres_bindir
 
     if postgres_bindir() is None and os.environ.get("CI") != "true":
         pytest.skip("PostgreSQL is not installed")

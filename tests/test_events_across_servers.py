@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from postgres_cluster import PostgresCluster, connect_database, start_or_skip
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from studymate_jupyter.chat.events import ServerEvents
 from studymate_jupyter.chat.hub import Hub
+from studymate_jupyter.postgres_cluster import PostgresCluster, connect_database, start_or_skip
 from studymate_jupyter.protocol import StreamMode, library_removed_frame
 from studymate_jupyter.pytest_plugin import ChatClient, Frame, ServerProcess, is_final_reply
 from studymate_jupyter.store.db import Database

@@ -7,10 +7,11 @@ import os
 import pwd
 
 import pytest
-from postgres_cluster import PostgresCluster
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
+
+from studymate_jupyter.postgres_cluster import PostgresCluster
 
 
 def test_the_cluster_runs_as_an_ordinary_user_on_the_loopback_address(

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_cluster import PostgresCluster, start_or_skip
 
+from studymate_jupyter.postgres_cluster import PostgresCluster, start_or_skip
 from studymate_jupyter.pytest_plugin import ServerProcess
 
 

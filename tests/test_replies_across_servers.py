@@ -13,11 +13,11 @@ from typing import Any
 import psycopg
 import pytest
 from fake_llm import FakeLLM
-from postgres_cluster import connect_database
 from sqlalchemy.engine import URL
 from waiting import until
 
 from studymate_jupyter.assistant.prompt import WITHOUT_MATERIAL
+from studymate_jupyter.postgres_cluster import connect_database
 from studymate_jupyter.pytest_plugin import ChatClient, Frame, ServerProcess
 from studymate_jupyter.store.claims import claim_key
 

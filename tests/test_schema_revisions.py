@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from postgres_cluster import PostgresCluster
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL
 
+from studymate_jupyter.postgres_cluster import PostgresCluster
 from studymate_jupyter.store import schema
 from studymate_jupyter.store.db import Database, UnusableDatabase
 from studymate_jupyter.store.migrations import STEPS

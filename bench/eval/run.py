@@ -15,7 +15,7 @@ Rankings:
   With --ablations also: the hybrid with one signal or two (e.g. hybrid:bm25+minilm).
 
 Backends: every ranking but the baseline (FTS5 only) runs on SQLite and on PostgreSQL (a
-throwaway cluster of its own, tests/postgres_cluster.py; skipped with one line where
+throwaway cluster of its own, studymate_jupyter/postgres_cluster.py; skipped with one line where
 PostgreSQL is not installed), printed side by side with PostgreSQL's difference.
 
 Tuning split: settings were tuned looking only at the odd-numbered questions (q01, q03, …);
@@ -115,8 +115,7 @@ def main() -> None:
 
 def _cluster() -> Any:
     """A throwaway PostgreSQL cluster (the tests' own), or None with a line saying why."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from postgres_cluster import start_cluster
+    from studymate_jupyter.postgres_cluster import start_cluster
 
     try:
         return start_cluster()

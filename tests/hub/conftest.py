@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from hub_process import USERS, HubProcess
-from postgres_cluster import PostgresCluster
+
+from studymate_jupyter.postgres_cluster import PostgresCluster
 
 
 @pytest.fixture(scope="session")

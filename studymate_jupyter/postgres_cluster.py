@@ -1,6 +1,6 @@
-"""A throwaway PostgreSQL cluster for tests: initdb and pg_ctl into a temporary folder, on
-127.0.0.1 and a free port, as the `postgres` user when the tests run as root (PostgreSQL
-refuses to run as root), stopped by pg_ctl and deleted after."""
+"""A throwaway PostgreSQL cluster for the tests and the benchmarks: initdb and pg_ctl into a
+temporary folder, on 127.0.0.1 and a free port, as the `postgres` user when run as root
+(PostgreSQL refuses to run as root), stopped by pg_ctl and deleted after."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     import psycopg
 
 INSTALL_HINT = "PostgreSQL is not installed: apt-get install postgresql"
+# fsync off: the tests kill servers, never the cluster's machine, and it is much faster on a
+# shared disk.
+FOR_TESTS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+# PostgreSQL's own durability (fsync, synchronous_commit as shipped), for figures of commits.
+DURABLE = {"max_connections": "400", "shared_buffers": "256MB"}
 
 
 def connect_database(url: URL) -> psycopg.Connection[Any]:
@@ -40,7 +50,6 @@ def connect_database(url: URL) -> psycopg.Connection[Any]:
 
 
 def free_port() -> int:
-    # Not the plugin's: conftest imports this module before pytest loads the plugin.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -68,8 +77,9 @@ class PostgresCluster:
 
     user = "studymate"
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, settings: Mapping[str, str] = FOR_TESTS) -> None:
         self.bindir = bindir
+        self.settings = settings
         self.port = free_port()
         # Not under pytest's tmp_path: its folders are private to root, and the server process
         # runs as `postgres`, which must reach its data folder.
@@ -118,12 +128,12 @@ class PostgresCluster:
             pwfile.unlink()
 
     def start(self) -> None:
-        # fsync off: the tests kill servers, never the cluster's machine, and it is much faster
-        # on a shared disk. The socket stays in the cluster's folder, not /var/run/postgresql.
-        options = (
-            f"-p {self.port} -h 127.0.0.1 -k {self.folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
+        # The socket stays in the cluster's folder, not /var/run/postgresql.
+        options = " ".join(
+            [
+                f"-p {self.port} -h 127.0.0.1 -k {self.folder}",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
+            ]
         )
         self._run(
             [
@@ -176,7 +186,7 @@ class PostgresCluster:
 
     def execute(self, statement: str) -> None:
         with connect_database(self.url()) as conn:
-            conn.execute(statement)  # type: ignore[arg-type]  # our own fixed statements
+            conn.execute(statement)
 
 
 def start_or_skip() -> PostgresCluster:
@@ -192,12 +202,12 @@ def start_or_skip() -> PostgresCluster:
         pytest.skip(str(exc))
 
 
-def start_cluster() -> PostgresCluster:
+def start_cluster(settings: Mapping[str, str] = FOR_TESTS) -> PostgresCluster:
     """Initialize and start a cluster, or raise LookupError(INSTALL_HINT) without PostgreSQL."""
     bindir = postgres_bindir()
     if bindir is None:
         raise LookupError(INSTALL_HINT)
-    cluster = PostgresCluster(bindir)
+    cluster = PostgresCluster(bindir, settings)
     try:
         cluster.init()
         cluster.start()
