@@ -95,23 +95,29 @@ def build_library(workdir: Path, sizes: Sizes) -> tuple[Path, str]:
 def add_random_vectors(db_path: Path) -> int:
     """A random unit vector of each encoder's width for every searchable chunk."""
     db = Database(f"sqlite:///{db_path}", synchronous="NORMAL")
-    rng = np.random.default_rng(12)
     try:
-        rowids = db.read_sync(
-            lambda s: [r[0] for r in s.execute(text("SELECT rowid FROM chunks WHERE retired = 0"))]
-        )
-        for start in range(0, len(rowids), VECTOR_BATCH):
-            batch = rowids[start : start + VECTOR_BATCH]
-            for name, width in WIDTHS.items():
-                matrix = rng.standard_normal((len(batch), width), dtype=np.float32)
-                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-                db.write_sync(partial(_put, encoder=name, rowids=batch, matrix=matrix))
-        db.write_sync(
-            lambda s: s.execute(text("UPDATE documents SET vectors='ready', vectors_progress=1"))
-        )
-        return len(rowids)
+        return fill_random_vectors(db)
     finally:
         db.close()
+
+
+def fill_random_vectors(db: Database) -> int:
+    """The same in an open database of either backend (search costs the same whatever the
+    vectors' values; computing 100,000 MiniLM vectors would take hours)."""
+    rng = np.random.default_rng(12)
+    rowids = db.read_sync(
+        lambda s: [r[0] for r in s.execute(text("SELECT rowid FROM chunks WHERE NOT retired"))]
+    )
+    for start in range(0, len(rowids), VECTOR_BATCH):
+        batch = rowids[start : start + VECTOR_BATCH]
+        for name, width in WIDTHS.items():
+            matrix = rng.standard_normal((len(batch), width), dtype=np.float32)
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+            db.write_sync(partial(_put, encoder=name, rowids=batch, matrix=matrix))
+    db.write_sync(
+        lambda s: s.execute(text("UPDATE documents SET vectors='ready', vectors_progress=1"))
+    )
+    return len(rowids)
 
 
 def _put(session: Session, encoder: str, rowids: list[int], matrix: Any) -> None:

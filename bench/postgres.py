@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ from studymate_jupyter.library.hybrid import HybridRetriever
 from studymate_jupyter.library.retrieval import Bm25Retriever
 from studymate_jupyter.store.db import Database
 
-from .hybrid_search import WIDTHS, _put, warm_encoders
+from .hybrid_search import fill_random_vectors, warm_encoders
 from .loadgen import Setup, Target
 from .pg_load import TimedPool, make_chats, raw_run
 from .report import Row
@@ -61,7 +60,6 @@ RAW_SEARCH = (
     "SELECT rowid, ts_rank(terms, q) AS rank FROM chunk_search, "
     "websearch_to_tsquery('english', %s) AS q WHERE terms @@ q ORDER BY rank DESC LIMIT 40"
 )
-VECTOR_BATCH = 5000
 
 
 def start_cluster() -> PostgresCluster:
@@ -292,24 +290,6 @@ def replicate(db: Database, target: int) -> int:
     return chunks
 
 
-def add_random_vectors(db: Database) -> None:
-    """A random unit vector of each encoder's width for every chunk (as figure 7 does:
-    computing 100,000 MiniLM vectors would take hours; search costs the same)."""
-    rng = np.random.default_rng(12)
-    rowids = db.read_sync(
-        lambda s: [r[0] for r in s.execute(text("SELECT rowid FROM chunks WHERE NOT retired"))]
-    )
-    for start in range(0, len(rowids), VECTOR_BATCH):
-        batch = rowids[start : start + VECTOR_BATCH]
-        for name, width in WIDTHS.items():
-            matrix = rng.standard_normal((len(batch), width), dtype=np.float32)
-            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-            db.write_sync(partial(_put, encoder=name, rowids=batch, matrix=matrix))
-    db.write_sync(
-        lambda s: s.execute(text("UPDATE documents SET vectors='ready', vectors_progress=1"))
-    )
-
-
 def build_library(workdir: Path, sizes: Sizes, url: URL) -> int:
     qs = questions()
     root = workdir / "pg-library"
@@ -322,7 +302,7 @@ def build_library(workdir: Path, sizes: Sizes, url: URL) -> int:
     db = Database(url_text(url))
     try:
         chunks = replicate(db, sizes.pg_chunks)
-        add_random_vectors(db)
+        fill_random_vectors(db)
     finally:
         db.close()
     return chunks

@@ -114,12 +114,17 @@ def test_an_instructor_adds_course_notes_with_add_to_course(page: Any, lab: Serv
     shot(page, "course-added-with-the-picker")
 
 
-def test_the_answer_cites_the_course_document_with_the_course_mark(page: Any) -> None:
+def course_citation_of_the_answer(page: Any) -> Any:
+    """Ask QUESTION in the Chats tab; the citation of COURSE_PDF in the complete answer."""
     panel(page).get_by_role("tab", name="Chats").click()
     ask(page, QUESTION)
     reply = assistant_messages(page).last
     expect(reply).to_have_attribute("data-status", "complete")
-    citation = reply.locator(".jp-StudyMate-citation", has_text=COURSE_PDF).first
+    return reply.locator(".jp-StudyMate-citation", has_text=COURSE_PDF).first
+
+
+def test_the_answer_cites_the_course_document_with_the_course_mark(page: Any) -> None:
+    citation = course_citation_of_the_answer(page)
     expect(citation.locator(".jp-StudyMate-chip")).to_have_text(f"[1] {COURSE_PDF} p.2")
     mark = citation.get_by_role("img", name="From the course library")
     expect(mark).to_have_text("course")
@@ -169,11 +174,7 @@ def test_the_student_is_not_offered_the_course_command_in_the_file_browser(page:
 
 
 def test_the_student_opening_the_course_citation_sees_the_passage_instead(page: Any) -> None:
-    panel(page).get_by_role("tab", name="Chats").click()
-    ask(page, QUESTION)
-    reply = assistant_messages(page).last
-    expect(reply).to_have_attribute("data-status", "complete")
-    citation = reply.locator(".jp-StudyMate-citation", has_text=COURSE_PDF).first
+    citation = course_citation_of_the_answer(page)
     expect(citation.get_by_role("img", name="From the course library")).to_be_visible()
     tabs_before = page.locator(".jp-MainAreaWidget").count()
     citation.locator(".jp-StudyMate-chip").click()
