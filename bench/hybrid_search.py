@@ -124,13 +124,16 @@ def _put(session: Session, encoder: str, rowids: list[int], matrix: Any) -> None
     vector_rows.put(session, encoder, rowids, matrix)
 
 
-def time_retriever(db: Database, retriever: Retriever, qs: list[str]) -> list[float]:
-    """Seconds of each search inside `Database.read_sync`, as a server reader thread runs it."""
+def time_retriever(
+    db: Database, retriever: Retriever, qs: list[str], user_id: str = OWNER
+) -> list[float]:
+    """Seconds of each search by `user_id` inside `Database.read_sync`, as a server reader
+    thread runs it."""
     out = []
     for question in qs:
 
         def search(session: Session, question: str = question) -> list[Hit]:
-            return retriever.search(session, OWNER, question, 5, None)
+            return retriever.search(session, user_id, question, 5, None)
 
         started = time.perf_counter()
         db.read_sync(search)

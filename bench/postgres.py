@@ -31,7 +31,7 @@ from studymate_jupyter.library.hybrid import HybridRetriever
 from studymate_jupyter.library.retrieval import Bm25Retriever
 from studymate_jupyter.store.db import Database
 
-from .hybrid_search import fill_random_vectors, warm_encoders
+from .hybrid_search import fill_random_vectors, time_retriever, warm_encoders
 from .loadgen import Setup, Target
 from .pg_load import TimedPool, make_chats, raw_run
 from .report import Row
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.orm import Session
 
-    from studymate_jupyter.library.retrieval import Retriever
-    from studymate_jupyter.passages import Hit
     from studymate_jupyter.postgres_cluster import PostgresCluster
 
     from .sizes import Sizes
@@ -308,19 +306,6 @@ def build_library(workdir: Path, sizes: Sizes, url: URL) -> int:
     return chunks
 
 
-def time_search(db: Database, retriever: Retriever, qs: list[str]) -> list[float]:
-    out = []
-    for question in qs:
-
-        def search(session: Session, question: str = question) -> list[Hit]:
-            return retriever.search(session, READER, question, 5, None)
-
-        started = time.perf_counter()
-        db.read_sync(search)
-        out.append(time.perf_counter() - started)
-    return out
-
-
 def time_raw(url: URL, qs: list[str]) -> list[float]:
     import psycopg
 
@@ -345,8 +330,9 @@ def search(workdir: Path, sizes: Sizes, cluster: PostgresCluster) -> list[Row]:
         try:
             hybrid, bm25 = HybridRetriever(), Bm25Retriever()
             warm_encoders(hybrid)
-            time_search(db, hybrid, qs[:3])  # builds the in-memory segments (figure 7's restart)
-            time_search(db, bm25, qs[:3])
+            # Builds the in-memory segments (figure 7's restart).
+            time_retriever(db, hybrid, qs[:3], READER)
+            time_retriever(db, bm25, qs[:3], READER)
             time_raw(url, qs[:3])
             found: dict[str, dict[int, list[float]]] = {
                 name: {50: [], 99: []} for name in ("raw", "bm25", "hybrid")
@@ -355,8 +341,8 @@ def search(workdir: Path, sizes: Sizes, cluster: PostgresCluster) -> list[Row]:
                 order = (qs[rep % len(qs) :] + qs[: rep % len(qs)])[: sizes.hybrid_samples]
                 for name, seconds in (
                     ("raw", time_raw(url, order)),
-                    ("bm25", time_search(db, bm25, order)),
-                    ("hybrid", time_search(db, hybrid, order)),
+                    ("bm25", time_retriever(db, bm25, order, READER)),
+                    ("hybrid", time_retriever(db, hybrid, order, READER)),
                 ):
                     for q in (50, 99):
                         found[name][q].append(percentile(seconds, q) * 1000)
