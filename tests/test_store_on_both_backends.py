@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from studymate_jupyter.passages import Chunk
 from studymate_jupyter.store import chats, library, reactions
 from studymate_jupyter.store.db import Database
 from studymate_jupyter.store.models import MessageRow
+from studymate_jupyter.store.prepared import Prepared
 
 
 @pytest.fixture
@@ -166,3 +167,45 @@ async def test_a_message_id_is_stored_once_per_user_even_from_two_servers_at_onc
     finally:
         for server in servers:
             server.close()
+
+
+async def test_a_prepared_statement_answers_and_refuses_as_sqlalchemy_does(db: Database) -> None:
+    chat = (await db.write(lambda s: chats.create_chat(s, "ada", "Prepared")))["id"]
+    row = {
+        "id": "m1",
+        "user_id": "ada",
+        "chat_id": chat,
+        "role": "user",
+        "content": "hi",
+        "status": "complete",
+        "citations": "[]",
+        "created_at": "2026-12-04T00:00:00.000Z",
+        "reply_to": None,
+    }
+    add = Prepared(insert(MessageRow).values({name: bindparam(name) for name in row}))
+    # A literal LIMIT is a parameter of the compiled statement: it keeps its value.
+    first_two = Prepared(
+        select(MessageRow.id)
+        .where(MessageRow.chat_id == bindparam("chat"))
+        .order_by(MessageRow.seq)
+        .limit(2)
+    )
+    edit = Prepared(
+        update(MessageRow)
+        .where(MessageRow.chat_id == bindparam("chat"))
+        .values(content=bindparam("content"))
+    )
+
+    def add_three(session: Session) -> list[tuple[object, ...]]:
+        for message_id in ("m1", "m2", "m3"):
+            add.run(session, {**row, "id": message_id})
+        return first_two.run(session, {"chat": chat}).rows
+
+    assert await db.write(add_three) == [("m1",), ("m2",)]
+    assert db.write_sync(lambda s: edit.run(s, {"chat": chat, "content": "edited"})).rowcount == 3
+    # The constraint's refusal comes as SQLAlchemy's own error, with the driver's inside it.
+    with pytest.raises(IntegrityError) as refused:
+        await db.write(lambda s: add.run(s, row))
+    assert refused.value.orig is not None
+    stored = db.read_sync(lambda s: s.scalars(select(MessageRow.content)).all())
+    assert stored == ["edited"] * 3

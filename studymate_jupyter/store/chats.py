@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from ..protocol import Chat, ChatScope, Citation, Message, MessageStatus, Role, 
 from .claims import claimable, is_shared
 from .models import ChatRow, MessageRow
 from .owned import message_in_chat
+from .prepared import Prepared
 from .reactions import annotations_of
 from .stamps import new_id, now
 
@@ -168,7 +169,8 @@ class StoredUserMessage:
     is_new: bool
 
 
-# Built once: constructing a statement costs more than running it.
+# Built once: constructing a statement costs more than running it. Prepared: these run on
+# every message, and SQLAlchemy's execution path cost several times SQLite's own work.
 # What chat_dict reads, returned by the UPDATEs that change a chat.
 _CHAT_COLUMNS = (
     ChatRow.id,
@@ -180,17 +182,43 @@ _CHAT_COLUMNS = (
     ChatRow.unread,
     ChatRow.read_up_to,
 )
-_BUMP_CHAT = (
+
+
+class ChatValues(NamedTuple):
+    """A row of _CHAT_COLUMNS, as a Prepared statement returns it."""
+
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+    scope: str | None
+    unread: int
+    read_up_to: str | None
+
+
+_BUMP_CHAT = Prepared(
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.user_id == bindparam("owner"))
     .values(message_count=ChatRow.message_count + 1, updated_at=bindparam("stamp"))
     .returning(*_CHAT_COLUMNS)
 )
-_INSERT_MESSAGE = insert(MessageRow)
-_FINISH_MESSAGE = update(MessageRow).where(
-    MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+_MESSAGE_VALUES = ("id", "user_id", "chat_id", "role", "content", "status", "citations")
+_INSERT_MESSAGE = Prepared(
+    insert(MessageRow).values(
+        {name: bindparam(name) for name in (*_MESSAGE_VALUES, "created_at", "reply_to")}
+    )
 )
-_COUNT_UNREAD = (
+_FINISH_MESSAGE = Prepared(
+    update(MessageRow)
+    .where(MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message"))
+    .values(
+        content=bindparam("content"),
+        status=bindparam("status"),
+        citations=bindparam("citations"),
+    )
+)
+_COUNT_UNREAD = Prepared(
     update(ChatRow)
     .where(
         ChatRow.id
@@ -201,8 +229,10 @@ _COUNT_UNREAD = (
     .values(unread=ChatRow.unread + 1)
     .returning(*_CHAT_COLUMNS)
 )
-_MESSAGE_EXISTS = select(MessageRow.seq).where(
-    MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+_MESSAGE_EXISTS = Prepared(
+    select(MessageRow.seq).where(
+        MessageRow.user_id == bindparam("owner"), MessageRow.id == bindparam("message")
+    )
 )
 
 
@@ -213,10 +243,9 @@ def add_user_message(
 
     Returns None when chat_id names no chat of this user. Idempotent by message id.
     """
-    connection = session.connection()
-    if connection.execute(_MESSAGE_EXISTS, {"owner": user_id, "message": message_id}).first():
+    if _MESSAGE_EXISTS.run(session, {"owner": user_id, "message": message_id}).rows:
         return _stored_already(session, user_id, message_id)
-    if connection.dialect.name != "postgresql":
+    if session.connection().dialect.name != "postgresql":
         # SQLite writes take the file's lock before the check: no other server can store the
         # same id between the check and the insert.
         return _add_new(session, user_id, chat_id, message_id, content)
@@ -261,7 +290,7 @@ class StartedReply:
 
 # Two columns, not rows: a reply reads its history on every question, and building ORM
 # objects for 40 messages cost three times the rest of its start.
-_HISTORY_BEFORE = (
+_HISTORY_BEFORE = Prepared(
     select(MessageRow.role, MessageRow.content)
     .where(
         MessageRow.chat_id == bindparam("chat"),
@@ -276,7 +305,7 @@ _HISTORY_BEFORE = (
 
 
 # A reply to the question after it: the chat's index range from the question on.
-_ANSWERED = (
+_ANSWERED = Prepared(
     select(MessageRow.seq)
     .where(
         MessageRow.chat_id == bindparam("chat"),
@@ -304,17 +333,16 @@ def start_reply(
     when the chat is no longer the user's (deleted while the reply waited its turn), or, with
     `once`, when the question has a reply already (another server that shares the database
     answered it: one that started resumed it while this one was about to)."""
-    connection = session.connection()
     params = {"chat": chat_id, "owner": user_id, "question": question_id}
-    if once and connection.execute(_ANSWERED, params).first() is not None:
+    if once and _ANSWERED.run(session, params).rows:
         return None
     inserted = _insert_message(
         session, user_id, chat_id, new_id(), "assistant", "", "streaming", question_id
     )
     if inserted is None:
         return None
-    rows = connection.execute(_HISTORY_BEFORE, {**params, "limit": history})
-    turns: list[tuple[Role, str]] = [(role, content) for role, content in rows]  # type: ignore[misc]  # CHECK-ed on write
+    rows = _HISTORY_BEFORE.run(session, {**params, "limit": history}).rows
+    turns: list[tuple[Role, str]] = [(role, content) for role, content in rows]
     return StartedReply(inserted[0], inserted[1], turns[::-1])
 
 
@@ -351,16 +379,15 @@ def finish_assistant_message(
 ) -> Chat | None:
     """Store a reply's final state, unread until its owner reads it; its chat as it now is,
     or None when the chat was deleted meanwhile."""
-    connection = session.connection()
     params = {"owner": user_id, "message": message_id}
-    result = connection.execute(
-        _FINISH_MESSAGE,
+    result = _FINISH_MESSAGE.run(
+        session,
         {**params, "content": content, "status": status, "citations": json.dumps(citations)},
     )
     if not result.rowcount:
         return None
-    chat_row = connection.execute(_COUNT_UNREAD, params).first()
-    return None if chat_row is None else chat_dict(chat_row)
+    chat_row = _COUNT_UNREAD.run(session, params).first()
+    return None if chat_row is None else chat_dict(ChatValues._make(chat_row))
 
 
 def fail_interrupted_replies(session: Session) -> int:
@@ -395,16 +422,12 @@ def _insert_message(
 ) -> tuple[Message, Chat] | None:
     """Insert a message and move its chat's count and order; None if the chat is not the user's.
 
-    Every message goes through here, so it is two Core statements rather than an ORM unit of
-    work (which cost several times more). The count is incremented in SQL, never read-modify-
-    written, and the chat comes back from the UPDATE itself.
+    Every message goes through here, so it is two prepared statements rather than an ORM unit
+    of work (which cost several times more). The count is incremented in SQL, never read-
+    modify-written, and the chat comes back from the UPDATE itself.
     """
     stamp = now()
-    # Executed on the connection, these statements are plain Core: no identity map, no flush.
-    connection = session.connection()
-    chat_row = connection.execute(
-        _BUMP_CHAT, {"chat": chat_id, "owner": user_id, "stamp": stamp}
-    ).first()
+    chat_row = _BUMP_CHAT.run(session, {"chat": chat_id, "owner": user_id, "stamp": stamp}).first()
     if chat_row is None:
         return None
     message: Message = {
@@ -416,8 +439,8 @@ def _insert_message(
         "chat_id": chat_id,
         "status": status,
     }
-    connection.execute(
-        _INSERT_MESSAGE,
+    _INSERT_MESSAGE.run(
+        session,
         {
             "id": message_id,
             "user_id": user_id,
@@ -432,7 +455,7 @@ def _insert_message(
     )
     if reply_to is not None:
         message["reply_to"] = reply_to
-    return message, chat_dict(chat_row)
+    return message, chat_dict(ChatValues._make(chat_row))
 
 
 @dataclass(frozen=True)
