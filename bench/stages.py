@@ -104,7 +104,7 @@ MESSAGE = [
 ]
 
 
-async def _drive(server: StudyMateServer, samples: int, gap: float) -> dict[str, list[float]]:
+async def _drive(server: StudyMateServer, samples: int, gap: float) -> dict[str, list[int]]:
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
@@ -116,27 +116,29 @@ async def _drive(server: StudyMateServer, samples: int, gap: float) -> dict[str,
     for ws, chat in ((sender, typing_chat), (partner, typing_chat)):
         await ws.write_message(json.dumps({"type": "auth", "data": {"chat_id": chat}}))
         await ws.read_message()
-    seen: dict[str, list[float]] = {"typing": [], "message": []}
+    # (sent, received) per frame, on the server's clock: perf_counter is CLOCK_MONOTONIC on
+    # Linux, one clock for every process, so the wire's share on each side can be read off.
+    seen: dict[str, list[tuple[int, int]]] = {"typing": [], "message": []}
     for _ in range(samples):
         frame = {"type": "typing", "data": {"chat_id": typing_chat, "is_typing": True}}
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         await sender.write_message(json.dumps(frame))
         await partner.read_message()
-        seen["typing"].append(time.perf_counter() - started)
+        seen["typing"].append((started, time.perf_counter_ns()))
         await asyncio.sleep(gap)
     await sender.write_message(json.dumps({"type": "auth", "data": {"chat_id": message_chat}}))
     await sender.read_message()
     for _ in range(samples):
         message_id = uuid.uuid4().hex
         message = {"id": message_id, "role": "user", "content": "x" * 64}
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         await sender.write_message(
             json.dumps({"type": "message", "data": {"chat_id": message_chat, "message": message}})
         )
         while True:
             got = json.loads(await sender.read_message())
             if got["type"] == "message" and got["data"]["message"]["id"] == message_id:
-                seen["message"].append(time.perf_counter() - started)
+                seen["message"].append((started, time.perf_counter_ns()))
             data = got["data"]
             if got["type"] == "typing" and data["user_id"] == "assistant" and not data["is_typing"]:
                 break  # the reply is over: the gap starts from here
@@ -177,36 +179,40 @@ def _per_frame(events: list[tuple[str, int]], stages: list[str]) -> list[dict[st
     return [f for f in frames if all(s in f for s in stages)]
 
 
-def report(events: list[tuple[str, int]], seen: dict[str, list[float]], samples: int) -> None:
-    bare = [b * 1e6 for b in seen["bare"]]
+def _row(label: str, values_us: list[float]) -> None:
+    print(f"  {label:38} {percentile(values_us, 50):9.0f} {percentile(values_us, 99):9.0f}")
+
+
+def report(
+    events: list[tuple[str, int]],
+    seen: dict[str, list[tuple[int, int]]],
+    bare_us: list[float],
+    samples: int,
+) -> None:
     print(
-        f"bare echo round trip, the same client: p50 {percentile(bare, 50):.0f} µs, "
-        f"p99 {percentile(bare, 99):.0f} µs"
+        f"bare echo round trip, the same client: p50 {percentile(bare_us, 50):.0f} µs, "
+        f"p99 {percentile(bare_us, 99):.0f} µs"
     )
-    # The typing frames come first, then the messages (each after its chat's auth frame).
-    typing_frames = _per_frame(events, TYPING)[1 : samples + 1]
+    # The typing frames come first, after the auth frames of their two connections; then the
+    # messages (each after its chat's auth frame).
+    typing_frames = _per_frame(events, TYPING)[2 : samples + 2]
     message_frames = [f for f in _per_frame(events, MESSAGE)][-samples:]
-    for name, frames, stages in (
-        ("typing broadcast", typing_frames, TYPING),
-        ("durable message echo", message_frames, MESSAGE),
+    for name, frames, stages, client in (
+        ("typing broadcast", typing_frames, TYPING, seen["typing"]),
+        ("durable message echo", message_frames, MESSAGE, seen["message"]),
     ):
-        client = seen["typing" if name.startswith("typing") else "message"]
         print(f"\n{name}: {len(frames)} frames")
         print(f"  {'stage':38} {'p50 µs':>9} {'p99 µs':>9}")
+        pairs = list(zip(client[-len(frames) :], frames, strict=True))
+        _row("client sends → frame in", [(f[stages[0]] - sent) / 1000 for (sent, _), f in pairs])
         for before, after in pairwise(stages):
-            deltas = [(f[after] - f[before]) / 1000 for f in frames]
-            row = f"{before} → {after}"
-            print(f"  {row:38} {percentile(deltas, 50):9.0f} {percentile(deltas, 99):9.0f}")
-        inside = [(f[stages[-1]] - f[stages[0]]) / 1000 for f in frames]
-        print(
-            f"  {'in the server (frame in → out)':38} {percentile(inside, 50):9.0f} "
-            f"{percentile(inside, 99):9.0f}"
+            _row(f"{before} → {after}", [(f[after] - f[before]) / 1000 for f in frames])
+        _row("frame out → client has it", [(got - f[stages[-1]]) / 1000 for (_, got), f in pairs])
+        _row(
+            "in the server (frame in → out)",
+            [(f[stages[-1]] - f[stages[0]]) / 1000 for f in frames],
         )
-        total = [c * 1e6 for c in client]
-        print(
-            f"  {'the client’s round trip':38} {percentile(total, 50):9.0f} "
-            f"{percentile(total, 99):9.0f}"
-        )
+        _row("the client’s round trip", [(got - sent) / 1000 for sent, got in client])
 
 
 def main() -> None:
@@ -226,8 +232,10 @@ def main() -> None:
         )
         with BareEcho() as bare, server:
             seen = asyncio.run(_drive(server, args.samples, args.gap))
-            seen["bare"] = asyncio.run(_bare(bare.ws_plain_url, args.samples, args.gap))
-        report(json.loads(out.read_text()), seen, args.samples)
+            bare_us = [
+                b * 1e6 for b in asyncio.run(_bare(bare.ws_plain_url, args.samples, args.gap))
+            ]
+        report(json.loads(out.read_text()), seen, bare_us, args.samples)
 
 
 if __name__ == "__main__":
