@@ -104,7 +104,9 @@ MESSAGE = [
 ]
 
 
-async def _drive(server: StudyMateServer, samples: int, gap: float) -> dict[str, list[int]]:
+async def _drive(
+    server: StudyMateServer, samples: int, gap: float
+) -> dict[str, list[tuple[int, int]]]:
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
