@@ -1,14 +1,19 @@
 """Where a round trip's time goes inside the server: timestamps per stage.
 
-`python -m bench.stages [--gap 0.02] [--samples 300]` starts StudyMate (the instant assistant,
-as figure 1) with this module loaded as a second server extension, sends typing frames and
-durable messages one at a time with an idle gap after each, and prints the median and p99 of
-every stage: from the frame reaching the handler to its echo leaving it, the hand-off to the
-writer thread and back, the transaction itself, and what the client saw in all.
+`python -m bench.stages [--gap 0.02] [--samples 300] [--store sqlite|no-sql|none]
+[--no-replies]` starts StudyMate (the instant assistant, as figure 1) with this module loaded
+as a second server extension, sends typing frames and durable messages one at a time with an
+idle gap after each, and prints the median and p99 of every stage: from the client's send to
+the handler, the hand-off to the writer thread and back, the transaction itself, the echo's
+way back, and what the client saw in all.
 
 As an extension this module wraps a few methods with timestamps (time.perf_counter_ns, one
-clock for both threads) and writes them to $STUDYMATE_STAGES when the server stops. It
-changes nothing else; it is never loaded outside this bench.
+clock for every thread and process) and writes them to $STUDYMATE_STAGES when the server
+stops. With the default `--store sqlite` it changes nothing else. The other two take the
+database out, to measure what the rest of the path costs on its own: `no-sql` hands each
+write to the writer thread and back as usual but stores nothing (the job answers what the
+store would have), `none` answers the write at once on the event loop. Both imply
+`--no-replies` (nothing answers a message). It is never loaded outside this bench.
 """
 
 from __future__ import annotations
@@ -75,11 +80,85 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "bench.stages"}]
 
 
+STORES = ("sqlite", "no-sql", "none")
+
+
+def _stored(session: Any, user_id: str, chat_id: str | None, message_id: str, content: str) -> Any:
+    """What add_user_message answers for a new message in an existing chat, stored nowhere."""
+    from studymate_jupyter.store.chats import StoredUserMessage
+
+    assert chat_id is not None  # the bench sends to its own chat
+    stamp = "2026-12-04T00:00:00.000Z"
+    message = {
+        "id": message_id,
+        "role": "user",
+        "content": content,
+        "citations": [],
+        "timestamp": stamp,
+        "chat_id": chat_id,
+        "status": "complete",
+    }
+    chat = {
+        "id": chat_id,
+        "title": "messages",
+        "created_at": stamp,
+        "updated_at": stamp,
+        "message_count": 1,
+        "scope": None,
+        "unread": 0,
+        "read_up_to": None,
+    }
+    return StoredUserMessage(message, chat, False, True)  # type: ignore[arg-type]
+
+
+class _SessionIfAsked:
+    """A session opened only when a job uses it: the bench's own setup (its chats) is stored,
+    the messages (answered by _stored) are not."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.session: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        from sqlalchemy.orm import Session
+
+        if self.session is None:
+            self.session = Session(self.db._write_engine)
+        return getattr(self.session, name)
+
+
+def _without_sql(db: Any, fn: Callable[[Any], Any]) -> Any:
+    lazy = _SessionIfAsked(db)
+    result = fn(lazy)
+    if lazy.session is not None:
+        with lazy.session:
+            lazy.session.commit()
+    return result
+
+
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     from studymate_jupyter.chat.connection import ChatConnection
+    from studymate_jupyter.chat.replies import Replies
     from studymate_jupyter.handlers.socket import ChatSocket
+    from studymate_jupyter.store import chats
     from studymate_jupyter.store.db import Database
 
+    store = os.environ.get("STUDYMATE_STAGES_STORE", "sqlite")
+    if os.environ.get("STUDYMATE_STAGES_REPLIES") == "off":
+        Replies.enqueue = lambda self, user_id, question: None  # type: ignore[method-assign]
+    if store != "sqlite":
+        chats.add_user_message = _stored
+
+        def no_sql(self: Database, batch: list[tuple[Callable[[Any], Any], Any]]) -> Any:
+            return [(True, _without_sql(self, fn)) for fn, _ in batch]
+
+        Database._run_batch = no_sql  # type: ignore[method-assign]
+    if store == "none":
+
+        async def at_once(self: Database, fn: Callable[[Any], Any]) -> Any:
+            return _without_sql(self, fn)
+
+        Database.write = at_once  # type: ignore[method-assign]
     ChatSocket.on_message = _before("frame in", ChatSocket.on_message)  # type: ignore[method-assign]
     ChatConnection._dispatch = _before("dispatched", ChatConnection._dispatch)  # type: ignore[method-assign]
     Database.write = _around_async("write called", "write returned", Database.write)  # type: ignore[method-assign]
@@ -105,7 +184,7 @@ MESSAGE = [
 
 
 async def _drive(
-    server: StudyMateServer, samples: int, gap: float
+    server: StudyMateServer, samples: int, gap: float, replies: bool
 ) -> dict[str, list[tuple[int, int]]]:
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
@@ -141,6 +220,8 @@ async def _drive(
             got = json.loads(await sender.read_message())
             if got["type"] == "message" and got["data"]["message"]["id"] == message_id:
                 seen["message"].append((started, time.perf_counter_ns()))
+                if not replies:
+                    break
             data = got["data"]
             if got["type"] == "typing" and data["user_id"] == "assistant" and not data["is_typing"]:
                 break  # the reply is over: the gap starts from here
@@ -190,6 +271,7 @@ def report(
     seen: dict[str, list[tuple[int, int]]],
     bare_us: list[float],
     samples: int,
+    message_stages: list[str],
 ) -> None:
     print(
         f"bare echo round trip, the same client: p50 {percentile(bare_us, 50):.0f} µs, "
@@ -198,10 +280,10 @@ def report(
     # The typing frames come first, after the auth frames of their two connections; then the
     # messages (each after its chat's auth frame).
     typing_frames = _per_frame(events, TYPING)[2 : samples + 2]
-    message_frames = [f for f in _per_frame(events, MESSAGE)][-samples:]
+    message_frames = [f for f in _per_frame(events, message_stages)][-samples:]
     for name, frames, stages, client in (
         ("typing broadcast", typing_frames, TYPING, seen["typing"]),
-        ("durable message echo", message_frames, MESSAGE, seen["message"]),
+        ("durable message echo", message_frames, message_stages, seen["message"]),
     ):
         print(f"\n{name}: {len(frames)} frames")
         print(f"  {'stage':38} {'p50 µs':>9} {'p99 µs':>9}")
@@ -221,10 +303,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gap", type=float, default=0.02, help="idle seconds after each")
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument(
+        "--store", choices=STORES, default="sqlite", help="what a write does (see above)"
+    )
+    parser.add_argument("--no-replies", action="store_true", help="nothing answers a message")
     args = parser.parse_args()
+    replies = args.store == "sqlite" and not args.no_replies
+    stages = MESSAGE
+    if args.store == "none":
+        stages = [s for s in MESSAGE if s not in ("writer starts", "committed")]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stages.json"
         os.environ["STUDYMATE_STAGES"] = str(out)
+        os.environ["STUDYMATE_STAGES_STORE"] = args.store
+        os.environ["STUDYMATE_STAGES_REPLIES"] = "on" if replies else "off"
         server = StudyMateServer(
             Path(tmp) / "server",
             [
@@ -233,11 +325,12 @@ def main() -> None:
             ],
         )
         with BareEcho() as bare, server:
-            seen = asyncio.run(_drive(server, args.samples, args.gap))
+            seen = asyncio.run(_drive(server, args.samples, args.gap, replies))
             bare_us = [
                 b * 1e6 for b in asyncio.run(_bare(bare.ws_plain_url, args.samples, args.gap))
             ]
-        report(json.loads(out.read_text()), seen, bare_us, args.samples)
+        print(f"store: {args.store}, replies {'on' if replies else 'off'}")
+        report(json.loads(out.read_text()), seen, bare_us, args.samples, stages)
 
 
 if __name__ == "__main__":
