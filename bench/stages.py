@@ -9,11 +9,14 @@ way back, and what the client saw in all.
 
 As an extension this module wraps a few methods with timestamps (time.perf_counter_ns, one
 clock for every thread and process) and writes them to $STUDYMATE_STAGES when the server
-stops. With the default `--store sqlite` it changes nothing else. The other two take the
-database out, to measure what the rest of the path costs on its own: `no-sql` hands each
-write to the writer thread and back as usual but stores nothing (the job answers what the
-store would have), `none` answers the write at once on the event loop. Both imply
-`--no-replies` (nothing answers a message). It is never loaded outside this bench.
+stops. With the default `--store sqlite` it changes nothing else. `on-the-loop` runs each
+write's transaction on the event loop instead of the writer thread (what a server that
+committed there would measure; StudyMate does not: a commit can wait on another process's
+lock for busy_timeout). The other two take the database out, to measure what the rest of the
+path costs on its own: `no-sql` hands each write to the writer thread and back as usual but
+stores nothing (the job answers what the store would have), `none` answers the write at once
+on the event loop. Both imply `--no-replies` (nothing answers a message). It is never loaded
+outside this bench.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "bench.stages"}]
 
 
-STORES = ("sqlite", "no-sql", "none")
+STORES = ("sqlite", "on-the-loop", "no-sql", "none")
 
 
 def _stored(session: Any, user_id: str, chat_id: str | None, message_id: str, content: str) -> Any:
@@ -146,7 +149,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     store = os.environ.get("STUDYMATE_STAGES_STORE", "sqlite")
     if os.environ.get("STUDYMATE_STAGES_REPLIES") == "off":
         Replies.enqueue = lambda self, user_id, question: None  # type: ignore[method-assign]
-    if store != "sqlite":
+    if store in ("no-sql", "none"):
         chats.add_user_message = _stored
 
         def no_sql(self: Database, batch: list[tuple[Callable[[Any], Any], Any]]) -> Any:
@@ -159,6 +162,16 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
             return _without_sql(self, fn)
 
         Database.write = at_once  # type: ignore[method-assign]
+    if store == "on-the-loop":
+        real_batch = Database._run_batch
+
+        async def on_the_loop(self: Database, fn: Callable[[Any], Any]) -> Any:
+            ((ok, value),) = real_batch(self, [(fn, None)])
+            if not ok:
+                raise value
+            return value
+
+        Database.write = on_the_loop  # type: ignore[method-assign]
     ChatSocket.on_message = _before("frame in", ChatSocket.on_message)  # type: ignore[method-assign]
     ChatConnection._dispatch = _before("dispatched", ChatConnection._dispatch)  # type: ignore[method-assign]
     Database.write = _around_async("write called", "write returned", Database.write)  # type: ignore[method-assign]
@@ -308,9 +321,9 @@ def main() -> None:
     )
     parser.add_argument("--no-replies", action="store_true", help="nothing answers a message")
     args = parser.parse_args()
-    replies = args.store == "sqlite" and not args.no_replies
+    replies = args.store in ("sqlite", "on-the-loop") and not args.no_replies
     stages = MESSAGE
-    if args.store == "none":
+    if args.store in ("none", "on-the-loop"):
         stages = [s for s in MESSAGE if s not in ("writer starts", "committed")]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stages.json"
