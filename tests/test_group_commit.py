@@ -1,5 +1,6 @@
 """The writer's group commit: writes made while it is busy are committed together, and each
-caller still gets its own outcome, as if its write had run alone."""
+caller still gets its own outcome, as if its write had run alone. On SQLite the writer keeps
+one connection, replaced when it breaks and closed with the database."""
 
 from __future__ import annotations
 
@@ -86,3 +87,23 @@ async def test_a_write_in_a_batch_sees_what_the_writes_before_it_stored(db):
         ],
     )
     assert [stored.chat["message_count"] for stored in outcomes] == [1, 2, 3, 4, 5]
+
+
+async def test_a_write_after_the_writers_connection_broke_works_on_a_new_one(db):
+    def break_the_connection(session: Session) -> None:
+        session.connection().connection.driver_connection.close()  # type: ignore[union-attr]
+
+    with pytest.raises(Exception, match="closed database"):
+        await db.write(break_the_connection)
+    await db.write(new_chat("after"))
+    assert titles(db) == ["after"]
+
+
+async def test_closing_the_database_closes_every_connection_to_its_file(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'studymate.db'}")
+    await db.write(new_chat("stored"))
+    db.read_sync(lambda s: chat_rows.list_chats(s, "u"))
+    assert (tmp_path / "studymate.db-wal").exists()
+    db.close()
+    # SQLite removes the WAL file when the last connection to the database closes.
+    assert not (tmp_path / "studymate.db-wal").exists()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -140,6 +141,11 @@ class Database:
         self.schema_version = int(self.revision)
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="studymate-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="studymate-write")
+        # On SQLite the writer thread keeps one connection for its life: checking one out of
+        # the pool for each batch, and resetting it on the way back, cost as much as a user
+        # message's own statements. (PostgreSQL's come from the pool, pinged before use, so
+        # one a database restart closed is replaced.)
+        self._writer_connection: Connection | None = None
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
         self._flushing = False
 
@@ -251,7 +257,7 @@ class Database:
             # all in one plain transaction first, and only when one raises, roll that back and
             # run the batch again with a savepoint per job, so the others are still stored.
             # Nothing is committed twice: the first try commits only if every job succeeded.
-            with Session(self._write_engine) as session:
+            with self._batch_session() as session:
                 try:
                     outcomes = [(True, self._job(session, fn)) for fn, _ in batch]
                 except OperationalError as exc:
@@ -264,7 +270,7 @@ class Database:
                     session.commit()
                     return outcomes
         outcomes = []
-        with Session(self._write_engine) as session:
+        with self._batch_session() as session:
             if len(batch) == 1:
                 # Alone in its transaction: a failure rolls back just this job, no savepoint.
                 try:
@@ -282,6 +288,31 @@ class Database:
             session.commit()
         return outcomes
 
+    @contextmanager
+    def _batch_session(self) -> Iterator[Session]:
+        """A session for one batch, on the writer thread."""
+        if not self.is_sqlite:
+            with Session(self._write_engine) as session:
+                yield session
+            return
+        if self._writer_connection is None:
+            self._writer_connection = self._write_engine.connect()
+        try:
+            # The session begins, commits and rolls back its transaction on this connection,
+            # as on one of its own.
+            with Session(bind=self._writer_connection) as session:
+                yield session
+        except BaseException:
+            # A batch that failed past its jobs' own handling may leave the connection in
+            # doubt: the next batch gets a fresh one.
+            self._close_writer_connection()
+            raise
+
+    def _close_writer_connection(self) -> None:
+        connection, self._writer_connection = self._writer_connection, None
+        if connection is not None:
+            connection.close()
+
     @staticmethod
     def _job(session: Session, fn: Callable[[Session], Any]) -> Any:
         # Jobs share the session, and Core statements bypass its identity map: nothing one
@@ -292,5 +323,6 @@ class Database:
     def close(self) -> None:
         self._readers.shutdown(wait=True)
         self._writer.shutdown(wait=True)
+        self._close_writer_connection()
         self.engine.dispose()
         self._write_engine.dispose()
