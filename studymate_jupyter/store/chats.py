@@ -203,10 +203,10 @@ _BUMP_CHAT = Prepared(
     .values(message_count=ChatRow.message_count + 1, updated_at=bindparam("stamp"))
     .returning(*_CHAT_COLUMNS)
 )
-_MESSAGE_VALUES = ("id", "user_id", "chat_id", "role", "content", "status", "citations")
+# Every column but seq, which the database numbers.
 _INSERT_MESSAGE = Prepared(
     insert(MessageRow).values(
-        {name: bindparam(name) for name in (*_MESSAGE_VALUES, "created_at", "reply_to")}
+        {c.name: bindparam(c.name) for c in MessageRow.__table__.columns if c.name != "seq"}
     )
 )
 _FINISH_MESSAGE = Prepared(
