@@ -1,11 +1,11 @@
 """Where a round trip's time goes inside the server: timestamps per stage.
 
-`python -m bench.stages [--gap 0.02] [--samples 300] [--store sqlite|no-sql|none]
-[--no-replies]` starts StudyMate (the instant assistant, as figure 1) with this module loaded
-as a second server extension, sends typing frames and durable messages one at a time with an
-idle gap after each, and prints the median and p99 of every stage: from the client's send to
-the handler, the hand-off to the writer thread and back, the transaction itself, the echo's
-way back, and what the client saw in all.
+`python -m bench.stages [--gap 0.02] [--samples 300] [--no-replies]
+[--store sqlite|on-the-loop|no-sql|none]` starts StudyMate (the instant assistant, as figure
+1) with this module loaded as a second server extension, sends typing frames and durable
+messages one at a time with an idle gap after each, and prints the median and p99 of every
+stage: from the client's send to the handler, the hand-off to the writer thread and back, the
+transaction itself, the echo's way back, and what the client saw in all.
 
 As an extension this module wraps a few methods with timestamps (time.perf_counter_ns, one
 clock for every thread and process) and writes them to $STUDYMATE_STAGES when the server
@@ -15,8 +15,8 @@ committed there would measure; StudyMate does not: a commit can wait on another 
 lock for busy_timeout). The other two take the database out, to measure what the rest of the
 path costs on its own: `no-sql` hands each write to the writer thread and back as usual but
 stores nothing (the job answers what the store would have), `none` answers the write at once
-on the event loop. Both imply `--no-replies` (nothing answers a message). It is never loaded
-outside this bench.
+on the event loop. Both imply `--no-replies` (bench.no_replies loaded beside it: nothing
+answers a message). It is never loaded outside this bench.
 """
 
 from __future__ import annotations
@@ -141,14 +141,11 @@ def _without_sql(db: Any, fn: Callable[[Any], Any]) -> Any:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     from studymate_jupyter.chat.connection import ChatConnection
-    from studymate_jupyter.chat.replies import Replies
     from studymate_jupyter.handlers.socket import ChatSocket
     from studymate_jupyter.store import chats
     from studymate_jupyter.store.db import Database
 
     store = os.environ.get("STUDYMATE_STAGES_STORE", "sqlite")
-    if os.environ.get("STUDYMATE_STAGES_REPLIES") == "off":
-        Replies.enqueue = lambda self, user_id, question: None  # type: ignore[method-assign]
     if store in ("no-sql", "none"):
         chats.add_user_message = _stored
 
@@ -329,12 +326,12 @@ def main() -> None:
         out = Path(tmp) / "stages.json"
         os.environ["STUDYMATE_STAGES"] = str(out)
         os.environ["STUDYMATE_STAGES_STORE"] = args.store
-        os.environ["STUDYMATE_STAGES_REPLIES"] = "on" if replies else "off"
         server = StudyMateServer(
             Path(tmp) / "server",
             [
                 *SERVER_ARGS,
-                "--ServerApp.jpserver_extensions={'studymate_jupyter': True, 'bench.stages': True}",
+                "--ServerApp.jpserver_extensions={'studymate_jupyter': True, 'bench.stages': True"
+                + ("}" if replies else ", 'bench.no_replies': True}"),
             ],
         )
         with BareEcho() as bare, server:
